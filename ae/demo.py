@@ -1,0 +1,236 @@
+"""The Draw tab: a drawing in, every model's reconstruction of a noisy copy out.
+
+Plain functions that `app.py` wires to Gradio events; tests call them without a server. Whatever a browser
+sends (an empty canvas, odd numbers, a broken image) comes back as a clear message, never an exception.
+"""
+
+import functools
+import json
+import math
+import random
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import torch
+from matplotlib import colormaps
+from matplotlib.figure import Figure
+
+from .checkpoints import CHECKPOINT_DIR, load_pretrained
+from .metrics import mse_per_image, psnr_per_image
+from .models import MODELS
+from .noise import NOISE_KINDS, add_noise
+from .preprocess import sketch_to_mnist
+
+MODEL_NAMES = list(MODELS)
+SAMPLE_PATH = CHECKPOINT_DIR / "mnist_sample.npz"
+PIXEL_SCALE = 8  # 28 px shown as 224 px
+SWEEP_AMOUNTS = np.linspace(0, 1, 11)
+EMPTY_PROMPT = "✏️ Draw a digit on the pad, or click an example below, to see what each model makes of it."
+NOISE_LABELS = {"gaussian": "Gaussian", "salt_pepper": "Salt & pepper", "mask": "Masking"}
+_HEAT = (colormaps["magma"](np.linspace(0, 1, 256))[:, :3] * 255).astype(np.uint8)
+
+
+@functools.cache
+def pretrained() -> dict:
+    """Every model with its committed weights, loaded once per process."""
+    torch.set_num_threads(1)  # one tiny image at a time: threads cost more than they save, and requests overlap
+    return {name: load_pretrained(name) for name in MODEL_NAMES}
+
+
+@functools.cache
+def mnist_sample() -> tuple[np.ndarray, np.ndarray]:
+    """The committed sample of MNIST test digits: images (N, 28, 28) float32 in [0, 1], labels (N,)."""
+    with np.load(SAMPLE_PATH) as sample:
+        return sample["images"].astype(np.float32) / 255, sample["labels"]
+
+
+@dataclass
+class NoiseSettings:
+    kind: str = "gaussian"
+    amount: float = 0.0
+    seed: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, kind, amount, seed) -> "NoiseSettings":
+        """Settings from whatever the UI (or an API caller) sent, corrected with a note where needed."""
+        settings = cls()
+        if kind in NOISE_KINDS:
+            settings.kind = kind
+        elif kind not in (None, ""):
+            settings.warnings.append(f"Unknown noise type {kind!r}: using Gaussian.")
+        try:
+            settings.amount = float(amount)
+        except (TypeError, ValueError):
+            settings.warnings.append(f"Noise amount {amount!r} is not a number: using 0.")
+        if not math.isfinite(settings.amount):
+            settings.warnings.append("Noise amount must be a finite number: using 0.")
+            settings.amount = 0.0
+        elif not 0 <= settings.amount <= 1:
+            settings.warnings.append(f"Noise amount {settings.amount:g} is outside 0 to 1: clipped.")
+            settings.amount = min(max(settings.amount, 0.0), 1.0)
+        try:
+            settings.seed = int(float(seed)) % 2**31
+        except (TypeError, ValueError, OverflowError):
+            settings.warnings.append(f"Seed {seed!r} is not a whole number: using 0.")
+        return settings
+
+
+@dataclass
+class Reconstruction:
+    clean: np.ndarray  # (28, 28) what the model should see
+    noisy: np.ndarray  # (28, 28) what it is shown
+    outputs: dict[str, np.ndarray]  # name -> (28, 28)
+    mse: dict[str, float]
+    psnr: dict[str, float]
+
+
+@torch.no_grad()
+def reconstruct(clean: np.ndarray, noise: NoiseSettings) -> Reconstruction:
+    """Corrupt one 28x28 digit once and feed the same noisy copy to every model."""
+    x = torch.from_numpy(np.ascontiguousarray(clean, np.float32)).reshape(1, 1, 28, 28)
+    noisy = add_noise(x, noise.kind, noise.amount, seed=noise.seed)
+    outputs = {name: model(noisy) for name, model in pretrained().items()}
+    return Reconstruction(
+        clean=clean, noisy=noisy[0, 0].numpy(),
+        outputs={name: y[0, 0].numpy() for name, y in outputs.items()},
+        mse={name: float(mse_per_image(y, x)) for name, y in outputs.items()},
+        psnr={name: float(psnr_per_image(y, x)) for name, y in outputs.items()},
+    )
+
+
+def enlarge(image: np.ndarray, scale: int = PIXEL_SCALE) -> np.ndarray:
+    """A 28x28 image in [0, 1] as an RGB picture with each pixel a visible square (thin grid lines)."""
+    big = np.repeat(np.repeat((image.clip(0, 1) * 255).astype(np.uint8), scale, 0), scale, 1)
+    big = np.stack([big] * 3, axis=-1)
+    big[::scale, :, :] = big[::scale, :, :] // 2 + 24
+    big[:, ::scale, :] = big[:, ::scale, :] // 2 + 24
+    return big
+
+
+def error_map(output: np.ndarray, clean: np.ndarray, scale: int = PIXEL_SCALE) -> np.ndarray:
+    """|output - clean| per pixel, coloured (black: exact, yellow: off by the whole range)."""
+    error = np.abs(output - clean).clip(0, 1)
+    heat = _HEAT[(error * 255).astype(np.uint8)]
+    return np.repeat(np.repeat(heat, scale, 0), scale, 1)
+
+
+def metric_line(mse: float, psnr: float) -> str:
+    return f"**MSE** {mse:.4f} · **PSNR** {psnr:.1f} dB"
+
+
+# The order of the values draw_update returns; app.py wires its components in this order.
+DRAW_OUTPUTS = ["status", "preview", "noisy",
+                *[f"{name}_image" for name in MODEL_NAMES],
+                *[f"{name}_metrics" for name in MODEL_NAMES],
+                *[f"{name}_error" for name in MODEL_NAMES]]
+
+
+def draw_update(sketch, kind="gaussian", amount=0.0, seed=0) -> tuple:
+    """Everything the Draw tab shows for this drawing and noise, as a tuple in DRAW_OUTPUTS order."""
+    noise = NoiseSettings.parse(kind, amount, seed)
+    try:
+        clean = sketch_to_mnist(sketch)
+    except (ValueError, OSError, TypeError) as err:
+        return _blank(f"⚠️ That image could not be read ({err}). Draw on the pad or upload a PNG or JPEG.")
+    if not clean.any():
+        return _blank(EMPTY_PROMPT)
+    result = reconstruct(clean, noise)
+    status = " ".join(["What each model makes of your digit.", *noise.warnings])
+    return (status, enlarge(result.clean), enlarge(result.noisy),
+            *[enlarge(result.outputs[name]) for name in MODEL_NAMES],
+            *[metric_line(result.mse[name], result.psnr[name]) for name in MODEL_NAMES],
+            *[error_map(result.outputs[name], result.clean) for name in MODEL_NAMES])
+
+
+def _blank(message: str) -> tuple:
+    return (message, None, None, *[None] * len(MODEL_NAMES), *[""] * len(MODEL_NAMES), *[None] * len(MODEL_NAMES))
+
+
+@torch.no_grad()
+def noise_sweep(clean: np.ndarray, noise: NoiseSettings) -> dict[str, np.ndarray]:
+    """Each model's MSE against the clean digit at every amount in SWEEP_AMOUNTS, one batch per model."""
+    x = torch.from_numpy(np.ascontiguousarray(clean, np.float32)).reshape(1, 1, 28, 28)
+    batch = x.expand(len(SWEEP_AMOUNTS), 1, 28, 28)
+    noisy = torch.cat([add_noise(x, noise.kind, float(a), seed=noise.seed) for a in SWEEP_AMOUNTS])
+    return {name: mse_per_image(model(noisy), batch).numpy() for name, model in pretrained().items()}
+
+
+def noise_sweep_figure(sketch, kind="gaussian", amount=0.0, seed=0) -> Figure | None:
+    """MSE against noise amount for the current drawing, one line per model, the current amount marked."""
+    noise = NoiseSettings.parse(kind, amount, seed)
+    try:
+        clean = sketch_to_mnist(sketch)
+    except (ValueError, OSError, TypeError):
+        return None
+    if not clean.any():
+        return None
+    curves = noise_sweep(clean, noise)
+    figure = Figure(figsize=(6, 3.2), layout="constrained")
+    axes = figure.subplots()
+    for name, curve in curves.items():
+        axes.plot(SWEEP_AMOUNTS, curve, marker="o", markersize=3, label=MODELS[name].title)
+    axes.axvline(noise.amount, color="grey", linestyle="--", linewidth=1, label="current amount")
+    axes.set_xlabel(f"{NOISE_LABELS[noise.kind]} noise amount")
+    axes.set_ylabel("MSE vs your clean digit")
+    axes.legend(fontsize=7)
+    axes.grid(alpha=0.3)
+    return figure
+
+
+def example_gallery(count_per_digit: int = 1) -> list[tuple[np.ndarray, str]]:
+    """Thumbnails of real MNIST test digits for the example row: (image, caption)."""
+    images, labels = mnist_sample()
+    picks = [int(np.flatnonzero(labels == digit)[k]) for k in range(count_per_digit) for digit in range(10)]
+    return [(enlarge(images[i], 3), f"test digit {labels[i]}") for i in picks]
+
+
+def example_as_sketch(index: int, count_per_digit: int = 1, canvas: int = 280) -> dict:
+    """The example at gallery position `index` as a Sketchpad value: dark ink on a light canvas."""
+    images, labels = mnist_sample()
+    digit, k = index % 10, index // 10
+    image = images[int(np.flatnonzero(labels == digit)[k % count_per_digit])]
+    paper = np.repeat(np.repeat(((1 - image) * 255).astype(np.uint8), canvas // 28, 0), canvas // 28, 1)
+    rgba = np.dstack([paper, paper, paper, np.full_like(paper, 255)])
+    return {"background": rgba, "layers": [], "composite": rgba}
+
+
+def new_seed() -> int:
+    return random.randrange(2**31)
+
+
+def on_example_select(evt: gr.SelectData) -> dict:
+    """Gallery click -> that example drawn on the sketch pad."""
+    return example_as_sketch(evt.index)
+
+
+def export(sketch, kind, amount, seed, directory: Path) -> list[str]:
+    """Write the current inputs, outputs and metrics: a PNG sheet, the 28x28 arrays (NPZ) and JSON."""
+    from PIL import Image
+    noise = NoiseSettings.parse(kind, amount, seed)
+    clean = sketch_to_mnist(sketch)
+    if not clean.any():
+        return []
+    result = reconstruct(clean, noise)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    panels = [result.clean, result.noisy, *result.outputs.values()]
+    gap = np.full((28 * PIXEL_SCALE, 8, 3), 255, np.uint8)
+    sheet = np.concatenate([part for panel in panels for part in (enlarge(panel), gap)][:-1], axis=1)
+    paths = [directory / "ae-studio-sheet.png", directory / "ae-studio-arrays.npz", directory / "ae-studio-metrics.json"]
+    Image.fromarray(sheet).save(paths[0])
+    np.savez_compressed(paths[1], clean=result.clean, noisy=result.noisy, **result.outputs)
+    paths[2].write_text(json.dumps({
+        "panels": ["clean", "noisy", *MODEL_NAMES],
+        "noise": {"kind": noise.kind, "amount": noise.amount, "seed": noise.seed},
+        "metrics": {name: {"mse": result.mse[name], "psnr_db": result.psnr[name]} for name in MODEL_NAMES},
+    }, indent=2))
+    return [str(p) for p in paths]
+
+
+def export_to_temp(sketch, kind="gaussian", amount=0.0, seed=0) -> list[str]:
+    """export() into a fresh temporary folder, for the download button."""
+    return export(sketch, kind, amount, seed, Path(tempfile.mkdtemp(prefix="ae-studio-")))

@@ -1,0 +1,152 @@
+"""Score every checkpoint on the 10k MNIST test images and write what the README quotes.
+
+    python -m ae.evaluate
+
+Writes checkpoints/metrics.json, checkpoints/metrics.md (also spliced into README.md between its
+metrics markers), the example sample the app shows (checkpoints/mnist_sample.npz), and the figures in docs/.
+Noise at evaluation is seeded, so the figures repeat exactly for the same weights.
+"""
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+import torch
+
+from .checkpoints import CHECKPOINT_DIR, load_checkpoint, read_card
+from .data import load_mnist, write_sample
+from .metrics import bce_per_image, mse_per_image, psnr_per_image
+from .models import MODELS
+from .noise import add_noise
+from .plots import image_grid, noise_curves
+
+REPO = Path(__file__).resolve().parent.parent
+NOISE_AMOUNTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+EVAL_NOISE_SEED = 1234
+
+# The course notebooks' recipe trained on this kind of machine (shared/reference/seed-recipe.md):
+# test MSE on clean inputs and at each Gaussian amount, and clean PSNR.
+SEED_RECIPE = {
+    "linear": {"psnr": 19.55, "mse": [0.01299, 0.04283, 0.07485, 0.09101, 0.09949]},
+    "conv": {"psnr": 20.36, "mse": [0.01059, 0.03023, 0.10274, 0.17070, 0.21577]},
+    "upsample": {"psnr": 23.64, "mse": [0.00510, 0.02200, 0.04198, 0.06159, 0.07929]},
+    "denoise": {"psnr": 18.04, "mse": [0.01759, 0.01862, 0.02275, 0.03431, 0.04999]},
+}
+# What we set out to reach: our MSE at most this share of the recipe's, at this noise amount.
+TARGETS = {"linear": (0.75, 0.0), "conv": (0.80, 0.0), "upsample": (0.80, 0.0), "denoise": (0.85, 0.5)}
+
+
+@torch.no_grad()
+def score(model, images: torch.Tensor, amount: float, batch: int = 2000) -> dict[str, float]:
+    """Mean per-pixel MSE, per-image PSNR and per-pixel BCE of reconstructions from noisy inputs."""
+    generator = torch.Generator().manual_seed(EVAL_NOISE_SEED)
+    sums = {"mse": 0.0, "psnr_db": 0.0, "bce": 0.0}
+    for clean in images.split(batch):
+        inputs = add_noise(clean, "gaussian", amount, generator=generator) if amount else clean
+        output = model(inputs)
+        sums["mse"] += mse_per_image(output, clean).sum().item()
+        sums["psnr_db"] += psnr_per_image(output, clean).sum().item()
+        sums["bce"] += bce_per_image(output, clean).sum().item()
+    return {key: value / len(images) for key, value in sums.items()}
+
+
+class PCA(torch.nn.Module):
+    """The best linear code of a given size: project on the top principal components, clip to [0, 1]."""
+
+    def __init__(self, train_images: torch.Tensor, components: int):
+        super().__init__()
+        flat = train_images.flatten(1).double()
+        self.mean = flat.mean(0)
+        _, vectors = torch.linalg.eigh(torch.cov((flat - self.mean).T))
+        self.basis = vectors[:, -components:]  # eigh sorts ascending: the last columns hold the most variance
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        flat = x.flatten(1).double() - self.mean
+        return (flat @ self.basis @ self.basis.T + self.mean).clamp(0, 1).float().reshape(x.shape)
+
+
+def markdown_tables(metrics: dict) -> str:
+    models = metrics["models"]
+    lines = [
+        "| model | params | code | test MSE | course recipe | ratio | target | PSNR | BCE | PCA, same code size |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, m in models.items():
+        share, amount = TARGETS[name]
+        index = NOISE_AMOUNTS.index(amount)
+        ours, seed = m["noise"][index]["mse"], SEED_RECIPE[name]["mse"][index]
+        where = "" if amount == 0 else f" (noise {amount})"
+        met = "met" if ours <= share * seed else "**missed**"
+        lines.append(
+            f"| {MODELS[name].title} | {m['parameters']:,} | {m['code_size']} | {ours:.5f}{where} | {seed:.5f} "
+            f"| {ours / seed:.2f}× | ≤ {share:.2f}× ({met}) | {m['noise'][0]['psnr_db']:.2f} dB "
+            f"| {m['noise'][0]['bce']:.4f} | {metrics['pca'][str(m['code_size'])]['mse']:.5f} |")
+    lines += ["", "Test MSE with Gaussian noise of amount a in the input (target: the clean digit); ours, then the "
+              "course recipe's in brackets:", "",
+              "| model | " + " | ".join(f"a = {a}" for a in NOISE_AMOUNTS) + " |",
+              "|---|" + "---:|" * len(NOISE_AMOUNTS)]
+    for name, m in models.items():
+        cells = [f"{row['mse']:.4f} ({seed:.4f})" for row, seed in zip(m["noise"], SEED_RECIPE[name]["mse"])]
+        lines.append(f"| {MODELS[name].title} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def splice_into_readme(readme: Path, table: str) -> None:
+    text = readme.read_text()
+    block = f"<!-- metrics:start -->\n{table}<!-- metrics:end -->"
+    new = re.sub(r"<!-- metrics:start -->.*?<!-- metrics:end -->", lambda _: block, text, flags=re.S)
+    readme.write_text(new)
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Evaluate the checkpoints on the MNIST test set.")
+    parser.add_argument("--checkpoints", type=Path, default=CHECKPOINT_DIR, help=f"(default: {CHECKPOINT_DIR})")
+    parser.add_argument("--figures", type=Path, default=REPO / "docs", help="figure folder (default: docs/)")
+    parser.add_argument("--readme", type=Path, default=REPO / "README.md", help="README to update (default: README.md)")
+    args = parser.parse_args()
+
+    train_x, _ = load_mnist(train=True)
+    test_x, test_y = load_mnist(train=False)
+    metrics = {"noise_amounts": list(NOISE_AMOUNTS), "noise_seed": EVAL_NOISE_SEED, "models": {}, "pca": {}}
+    models = {name: load_checkpoint(name, args.checkpoints) for name in MODELS}
+    for name, model in models.items():
+        card = read_card(name, args.checkpoints)
+        metrics["models"][name] = {
+            "parameters": model.num_parameters(), "code_size": model.code_size(),
+            "epochs": card["recipe"]["epochs"], "train_seconds": card["train_seconds"],
+            "noise": [{"amount": a, **score(model, test_x, a)} for a in NOISE_AMOUNTS],
+        }
+        print(f"{name}: test MSE {metrics['models'][name]['noise'][0]['mse']:.5f}")
+    for size in sorted({model.code_size() for model in models.values()}):
+        metrics["pca"][str(size)] = score(PCA(train_x, size), test_x, 0.0)
+
+    table = markdown_tables(metrics)
+    (args.checkpoints / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    (args.checkpoints / "metrics.md").write_text(table)
+    write_sample(args.checkpoints / "mnist_sample.npz")
+    if args.readme.exists():
+        splice_into_readme(args.readme, table)
+
+    args.figures.mkdir(parents=True, exist_ok=True)
+    picks = torch.stack([(test_y == digit).nonzero()[0, 0] for digit in range(10)])  # the first of each digit
+    originals = test_x[picks]
+    with torch.no_grad():
+        rows = [("original", originals[:, 0])] + [(name, m(originals)[:, 0]) for name, m in models.items()]
+        image_grid(rows, "MNIST test digits and each model's reconstruction").savefig(
+            args.figures / "reconstructions.png", dpi=110)
+        generator = torch.Generator().manual_seed(EVAL_NOISE_SEED)
+        rows = [("clean", originals[:, 0])]
+        for amount in NOISE_AMOUNTS[1:]:
+            noisy = add_noise(originals, "gaussian", amount, generator=generator)
+            rows += [(f"noisy {amount}", noisy[:, 0]), ("denoised", models["denoise"](noisy)[:, 0])]
+        image_grid(rows, "Gaussian noise in, the denoising autoencoder's output").savefig(
+            args.figures / "denoising.png", dpi=110)
+    ours = {name: [row["mse"] for row in m["noise"]] for name, m in metrics["models"].items()}
+    noise_curves(list(NOISE_AMOUNTS), ours, {n: SEED_RECIPE[n]["mse"] for n in ours}).savefig(
+        args.figures / "noise_curves.png", dpi=110)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""ae-studio: draw a digit, add noise, and watch four MNIST autoencoders reconstruct it side by side.
+
+Layout and wiring only; every callback lives in `ae/` as a plain function (see ae/demo.py).
+Runs as it is on Hugging Face Spaces; locally, `python app.py` and open http://127.0.0.1:7860.
+"""
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # nothing leaves the machine at start
+
+import gradio as gr  # noqa: E402
+
+from ae import demo  # noqa: E402
+from ae.models import MODELS  # noqa: E402
+
+SELECT_BRUSH_JS = """
+() => {
+  // Gradio's Sketchpad opens with no tool selected; pick the brush so a visitor can draw at once.
+  const pick = () => {
+    const button = document.querySelector('#sketch button[aria-label="Brush"], #sketch button[title="Brush"]');
+    if (button) { button.click(); return true; }
+    return false;
+  };
+  if (!pick()) { const timer = setInterval(() => { if (pick()) clearInterval(timer); }, 100); setTimeout(() => clearInterval(timer), 10000); }
+}
+"""
+CSS = ".pixel img { image-rendering: pixelated; } .blurb { font-size: 0.85em; opacity: 0.85; }"
+
+with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
+    gr.Markdown("# ae-studio\nDraw a digit and see what four autoencoders trained on MNIST make of it. "
+                "Each squeezes the 784 pixels through a small code and redraws the digit from that code alone.")
+    with gr.Tab("Draw"):
+        with gr.Row():
+            with gr.Column(scale=2):
+                sketch = gr.Sketchpad(
+                    elem_id="sketch", label="Sketch pad: draw one digit", canvas_size=(280, 280),
+                    fixed_canvas=True, layers=False, transforms=None, image_mode="RGBA",
+                    brush=gr.Brush(default_size=12, colors=["#000000"], color_mode="fixed"),
+                    eraser=gr.Eraser(default_size=16), buttons=[])
+                gr.Markdown("Draw large and centred, like on paper; the models see a 28×28 version.",
+                            elem_classes="blurb")
+            with gr.Column(scale=3):
+                status = gr.Markdown(demo.EMPTY_PROMPT, elem_id="status")
+                with gr.Row():
+                    noise_kind = gr.Radio([(label, kind) for kind, label in demo.NOISE_LABELS.items()],
+                                          value="gaussian", label="Noise type")
+                    amount = gr.Slider(0, 1, value=0.3, step=0.05, label="Noise amount", elem_id="amount")
+                with gr.Row():
+                    seed = gr.Number(value=0, precision=0, label="Noise seed", minimum=0)
+                    reseed = gr.Button("🎲 New noise")
+                with gr.Row():
+                    with gr.Column(min_width=120):
+                        preview = gr.Image(label="What the models see (28×28)", elem_id="preview",
+                                           elem_classes="pixel", interactive=False, buttons=[])
+                        gr.Markdown("Your ink, cropped, scaled to fit 20×20 and centred by mass in 28×28, "
+                                    "as MNIST's own digits were made.", elem_classes="blurb")
+                    with gr.Column(min_width=120):
+                        noisy = gr.Image(label="Noisy input (fed to every model)", elem_id="noisy",
+                                         elem_classes="pixel", interactive=False, buttons=[])
+                        gr.Markdown("The same corrupted copy goes to all four models; the seed fixes it.",
+                                    elem_classes="blurb")
+        gr.Markdown("### What each model redraws (scores compare its output with your clean digit)")
+        outputs, metrics, errors = {}, {}, {}
+        with gr.Row():
+            for name, model in MODELS.items():
+                with gr.Column(min_width=150):
+                    outputs[name] = gr.Image(label=model.title, elem_id=f"out-{name}", elem_classes="pixel",
+                                             interactive=False, buttons=[])
+                    metrics[name] = gr.Markdown(elem_id=f"metrics-{name}")
+                    gr.Markdown(model.blurb, elem_classes="blurb")
+        with gr.Accordion("Error maps: where each output differs from your clean digit", open=False):
+            with gr.Row():
+                for name, model in MODELS.items():
+                    errors[name] = gr.Image(label=model.title, elem_classes="pixel", interactive=False, buttons=[])
+        sweep = gr.Plot(label="Noise sweep: each model's error on your digit as the noise grows "
+                              "(dashed line: the slider)")
+        gr.Markdown("### Examples: real MNIST test digits (click one to load it)")
+        examples = gr.Gallery(demo.example_gallery(), columns=10, height=110, allow_preview=False,
+                              show_label=False, elem_id="examples", buttons=[])
+        with gr.Accordion("Export", open=False):
+            export_button = gr.Button("Export the current inputs, outputs and metrics")
+            export_files = gr.File(label="PNG sheet, 28×28 arrays (NPZ), metrics (JSON)", file_count="multiple")
+
+    # Events: every change redraws the panels at once, then the (slower) sweep plot after them.
+    # The sketch pad's events carry the public API names; the other triggers repeat them unnamed.
+    draw_inputs = [sketch, noise_kind, amount, seed]
+    draw_outputs = [status, preview, noisy, *outputs.values(), *metrics.values(), *errors.values()]
+    for index, trigger in enumerate((sketch.change, noise_kind.change, amount.change, seed.change)):
+        public = index == 0
+        trigger(demo.draw_update, draw_inputs, draw_outputs, show_progress="hidden", trigger_mode="always_last",
+                api_name="draw" if public else False).then(
+            demo.noise_sweep_figure, draw_inputs, sweep, show_progress="hidden",
+            api_name="noise_sweep" if public else False)
+    reseed.click(demo.new_seed, None, seed, api_name="new_seed")
+    examples.select(demo.on_example_select, None, sketch, api_name=False)  # needs a click: not an API
+    export_button.click(demo.export_to_temp, draw_inputs, export_files, api_name="export")
+
+app.queue(default_concurrency_limit=4, max_size=64)
+
+if __name__ == "__main__":
+    app.launch(js=SELECT_BRUSH_JS, css=CSS, max_file_size="5mb")

@@ -1,0 +1,19 @@
+import os
+
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from ae.data import load_mnist  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def mnist_test() -> tuple[torch.Tensor, torch.Tensor]:
+    """The real MNIST test split; `python -m ae.data` (part of the README's test command) provides it."""
+    return load_mnist(train=False)
+
+
+@pytest.fixture(scope="session")
+def mnist_train() -> tuple[torch.Tensor, torch.Tensor]:
+    return load_mnist(train=True)

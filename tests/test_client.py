@@ -1,0 +1,72 @@
+"""Every public endpoint of a launched app, called through gradio_client as an API user would."""
+
+import json
+import socket
+
+import numpy as np
+import pytest
+from gradio_client import Client, handle_file
+from PIL import Image
+
+from ae import demo
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def client():
+    from app import app
+    app.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
+    yield Client(app.local_url, verbose=False)
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def drawing(tmp_path_factory):
+    page = np.full((280, 280, 4), 255, np.uint8)
+    page[50:230, 130:150, :3] = 0  # a "1"
+    path = tmp_path_factory.mktemp("drawing") / "one.png"
+    Image.fromarray(page).save(path)
+    return {"background": None, "layers": [], "composite": handle_file(str(path)), "id": None}
+
+
+def test_the_public_endpoints_are_the_documented_ones(client):
+    assert set(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == {
+        "/draw", "/noise_sweep", "/new_seed", "/export"}
+
+
+def test_draw(client, drawing):
+    result = client.predict(drawing, "gaussian", 0.25, 3, api_name="/draw")
+    assert len(result) == len(demo.DRAW_OUTPUTS)
+    status, preview = result[0], result[1]
+    assert status.startswith("What each model makes")
+    assert np.asarray(Image.open(preview)).shape[:2] == (224, 224)
+    metrics = result[3 + len(demo.MODEL_NAMES):3 + 2 * len(demo.MODEL_NAMES)]
+    assert all(line.startswith("**MSE** ") for line in metrics)
+
+
+def test_draw_with_an_empty_canvas_and_bad_numbers(client):
+    empty = client.predict({"background": None, "layers": [], "composite": None, "id": None},
+                           "gaussian", 0.5, 0, api_name="/draw")
+    assert empty[0] == demo.EMPTY_PROMPT and empty[1] is None
+
+
+def test_noise_sweep(client, drawing):
+    plot = client.predict(drawing, "mask", 0.5, 1, api_name="/noise_sweep")
+    assert plot["type"] == "matplotlib" and plot["plot"].startswith("data:image/")
+
+
+def test_new_seed(client):
+    seeds = {client.predict(api_name="/new_seed") for _ in range(3)}
+    assert all(isinstance(s, int) and 0 <= s < 2**31 for s in seeds) and len(seeds) > 1
+
+
+def test_export(client, drawing):
+    files = client.predict(drawing, "salt_pepper", 0.2, 9, api_name="/export")
+    by_suffix = {path.rsplit(".", 1)[1]: path for path in files}
+    assert set(by_suffix) == {"png", "npz", "json"}
+    assert set(json.loads(open(by_suffix["json"]).read())["metrics"]) == set(demo.MODEL_NAMES)

@@ -1,0 +1,62 @@
+import pytest
+import torch
+
+from ae import load_pretrained, train
+from ae.models import build
+from ae.train import Recipe, collapsed, train_model
+
+TINY = Recipe(epochs=3, batch_size=32, max_lr=3e-3)
+
+
+@pytest.fixture(scope="module")
+def few_images(mnist_train, mnist_test):
+    return mnist_train[0][:320], mnist_test[0][:500]
+
+
+def test_short_run_on_real_mnist_lowers_the_loss(few_images):
+    train_x, test_x = few_images
+    torch.manual_seed(0)
+    untrained = train.test_mse(build("conv"), test_x)
+    model, card = train_model("conv", TINY, 0, train_x, test_x, checkpoint_dir=None)
+    history = card["history"]
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    assert history[-1]["test_mse"] < untrained
+    assert card["parameters"] == 1_077 and card["code_size"] == 196
+
+
+@pytest.mark.parametrize("name", ["linear", "denoise"])
+def test_same_seed_gives_identical_weights(few_images, name):
+    train_x, test_x = few_images
+    recipe = Recipe(epochs=1, batch_size=32, max_lr=3e-3, train_noise=(0.3, 0.7) if name == "denoise" else None)
+    first, _ = train_model(name, recipe, 5, train_x, test_x, checkpoint_dir=None)
+    second, _ = train_model(name, recipe, 5, train_x, test_x, checkpoint_dir=None)
+    third, _ = train_model(name, recipe, 6, train_x, test_x, checkpoint_dir=None)
+    for key, value in first.state_dict().items():
+        assert torch.equal(value, second.state_dict()[key]), key
+    assert any(not torch.equal(v, third.state_dict()[k]) for k, v in first.state_dict().items())
+
+
+def test_collapse_is_detected(few_images, mnist_train):
+    _, test_x = few_images
+    mean_image_mse = ((test_x - mnist_train[0].mean(0)) ** 2).mean().item()
+    model = build("conv")
+    with torch.no_grad():
+        model.decoder[-2].bias.fill_(-50)  # a saturated output sigmoid: every image drawn black
+    assert collapsed(model, test_x, mean_image_mse)
+    assert not collapsed(load_pretrained("linear"), test_x, mean_image_mse)
+
+
+def test_a_collapsed_run_restarts_from_the_next_seed(few_images, monkeypatch):
+    verdicts = iter([True, False])
+    monkeypatch.setattr(train, "MIN_STEPS_TO_JUDGE", 0)
+    monkeypatch.setattr(train, "collapsed", lambda *args: next(verdicts))
+    _, card = train_model("linear", Recipe(epochs=1, batch_size=32), 3, *few_images, checkpoint_dir=None)
+    assert card["seed"] == 3 and card["run_seed"] == 4
+
+
+def test_training_writes_a_loadable_checkpoint_with_its_card(few_images, tmp_path):
+    from ae.checkpoints import load_checkpoint, read_card
+    model, _ = train_model("linear", Recipe(epochs=1, batch_size=64), 0, *few_images, checkpoint_dir=tmp_path)
+    card = read_card("linear", tmp_path)
+    assert {"architecture", "code_size", "parameters", "recipe", "seed", "train_seconds", "test_mse"} <= card.keys()
+    assert torch.equal(load_checkpoint("linear", tmp_path).decoder[0].weight, model.decoder[0].weight)
