@@ -10,18 +10,21 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # nothing leaves the
 
 import gradio as gr  # noqa: E402
 
-from ae import demo  # noqa: E402
+from ae import demo, latent  # noqa: E402
 from ae.models import MODELS  # noqa: E402
 
 SELECT_BRUSH_JS = """
 () => {
-  // Gradio's Sketchpad opens with no tool selected; pick the brush so a visitor can draw at once.
-  const pick = () => {
-    const button = document.querySelector('#sketch button[aria-label="Brush"], #sketch button[title="Brush"]');
-    if (button) { button.click(); return true; }
-    return false;
+  // Gradio's Sketchpad opens with no tool selected, and drops the tool again when cleared, showing
+  // "select the draw tool to start". Pick the brush whenever that happens, so a visitor can just draw.
+  const ensureBrush = () => {
+    const pad = document.getElementById("sketch");
+    if (pad && pad.innerText.includes("select the draw tool")) {
+      pad.querySelector('button[aria-label="Brush"]')?.click();
+    }
   };
-  if (!pick()) { const timer = setInterval(() => { if (pick()) clearInterval(timer); }, 100); setTimeout(() => clearInterval(timer), 10000); }
+  new MutationObserver(ensureBrush).observe(document.body, {childList: true, subtree: true});
+  ensureBrush();
 }
 """
 CSS = ".pixel img { image-rendering: pixelated; } .blurb { font-size: 0.85em; opacity: 0.85; }"
@@ -81,6 +84,45 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
             export_button = gr.Button("Export the current inputs, outputs and metrics")
             export_files = gr.File(label="PNG sheet, 28×28 arrays (NPZ), metrics (JSON)", file_count="multiple")
 
+    with gr.Tab("Latent space") as latent_tab:
+        gr.Markdown("Every model squeezes a digit into a code. Here are the codes of 2,000 MNIST test digits, "
+                    "laid out along the two directions in which they vary most (principal components). "
+                    "Click anywhere to see what the decoder draws there, even where no digit lives.")
+        model_choice = gr.Radio([(model.title, name) for name, model in MODELS.items()], value="conv",
+                                label="Model", elem_id="latent-model")
+        hint = gr.Markdown(elem_id="hint")
+        with gr.Row():
+            with gr.Column(scale=3):
+                latent_map = gr.Image(label="Code map, coloured by digit (ring: your drawing). Click to decode.",
+                                      interactive=False, elem_id="latent-map", buttons=[])
+            with gr.Column(scale=2):
+                clicked = gr.Image(label="Decoded at the clicked point", elem_id="clicked", elem_classes="pixel",
+                                   interactive=False, buttons=[])
+                neighbours = gr.Gallery(label="Nearest test digits in code space (closest first)", columns=3,
+                                        height=160, allow_preview=False, elem_id="neighbours", buttons=[])
+        gr.Markdown("### Move along the first six components\nSliders start at your drawing's code: the decoder "
+                    "redraws at once. The first components change the most.")
+        with gr.Row():
+            with gr.Column(scale=3):
+                sliders = [gr.Slider(-1, 1, value=0, label=f"component {k + 1}", elem_id=f"pc-{k + 1}")
+                           for k in range(latent.COMPONENTS)]
+                reset = gr.Button("Reset to my drawing")
+            with gr.Column(scale=2):
+                slider_digit = gr.Image(label="Decoded from the sliders", elem_id="slider-digit",
+                                        elem_classes="pixel", interactive=False, buttons=[])
+        gr.Markdown("### Interpolation\nA straight line between two codes, decoded at 9 points by every model. "
+                    "The first row just fades the pixels: compare how the models morph one digit into another.")
+        with gr.Row():
+            start = gr.Dropdown([latent.MY_DRAWING, *latent.sample_choices()], value=latent.MY_DRAWING,
+                                label="From")
+            end = gr.Dropdown(latent.sample_choices(), value=latent.sample_choices()[3], label="To")
+            interpolate_button = gr.Button("Interpolate")
+        interpolation = gr.Plot(label="Interpolation strips")
+        gr.Markdown("### Manifold\nA 15×15 grid of codes spread over the map's plane, all decoded: how the decoder "
+                    "lays out digits along the two main directions.")
+        grid = gr.Image(label="Decoded grid over components 1 (left to right) and 2 (bottom to top)",
+                        interactive=False, elem_id="manifold", buttons=[], height=560)
+
     # Events: every change redraws the panels at once, then the (slower) sweep plot after them.
     # The sketch pad's events carry the public API names; the other triggers repeat them unnamed.
     draw_inputs = [sketch, noise_kind, amount, seed]
@@ -94,6 +136,17 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
     reseed.click(demo.new_seed, None, seed, api_name="new_seed")
     examples.select(demo.on_example_select, None, sketch, api_name=False)  # needs a click: not an API
     export_button.click(demo.export_to_temp, draw_inputs, export_files, api_name="export")
+
+    switch_outputs = [latent_map, grid, hint, *sliders, slider_digit]
+    model_choice.change(latent.switch_model, [model_choice, sketch], switch_outputs, api_name="latent_switch")
+    latent_tab.select(latent.switch_model, [model_choice, sketch], switch_outputs, api_name=False).then(
+        latent.interpolate, [start, end, sketch], interpolation, api_name=False)
+    latent_map.select(latent.click_map, model_choice, [clicked, neighbours], api_name=False)
+    for index, slider in enumerate(sliders):
+        slider.change(latent.decode_sliders, [model_choice, sketch, *sliders], slider_digit, show_progress="hidden",
+                      trigger_mode="always_last", api_name="latent_sliders" if index == 0 else False)
+    reset.click(latent.reset_sliders, [model_choice, sketch], sliders, api_name=False)
+    interpolate_button.click(latent.interpolate, [start, end, sketch], interpolation, api_name="latent_interpolate")
 
 app.queue(default_concurrency_limit=4, max_size=64)
 

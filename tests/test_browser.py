@@ -87,3 +87,29 @@ def test_draw_then_noise_then_clear(page):
     expect(page.locator("#status")).to_contain_text("Draw a digit", timeout=20_000)
     expect(page.locator("#out-linear img")).to_have_count(0, timeout=20_000)
     expect(page.locator("#preview img")).to_have_count(0)
+
+
+def test_latent_tab_click_and_slider(page):
+    canvas = page.locator("#sketch canvas").first
+    box = canvas.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    stroke(page, [(x - 40, y - 60), (x + 40, y - 60), (x + 40, y + 70)])
+    expect(page.locator("#out-denoise img")).to_be_visible(timeout=20_000)
+
+    page.get_by_role("tab", name="Latent space").click()
+    latent_map = page.locator("#latent-map img")
+    expect(latent_map).to_be_visible(timeout=20_000)
+    expect(page.locator("#hint")).to_contain_text("harder than", timeout=20_000)
+    map_box = latent_map.bounding_box()
+    page.mouse.click(map_box["x"] + map_box["width"] * 0.45, map_box["y"] + map_box["height"] * 0.5)
+    expect(page.locator("#clicked img")).to_be_visible(timeout=20_000)
+    expect(page.locator("#neighbours img")).to_have_count(3, timeout=20_000)
+
+    digit = page.locator("#slider-digit img")
+    expect(digit).to_be_visible(timeout=20_000)
+    before = digit.get_attribute("src")
+    page.locator("#pc-1 input[type=range]").focus()
+    for _ in range(40):
+        page.keyboard.press("PageUp")
+    expect(digit).not_to_have_attribute("src", before, timeout=20_000)
+    page.screenshot(path=str(SCREENSHOTS / "latent.png"), full_page=True)

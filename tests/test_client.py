@@ -36,7 +36,7 @@ def drawing(tmp_path_factory):
 
 def test_the_public_endpoints_are_the_documented_ones(client):
     assert set(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == {
-        "/draw", "/noise_sweep", "/new_seed", "/export"}
+        "/draw", "/noise_sweep", "/new_seed", "/export", "/latent_switch", "/latent_sliders", "/latent_interpolate"}
 
 
 def test_draw(client, drawing):
@@ -70,3 +70,22 @@ def test_export(client, drawing):
     by_suffix = {path.rsplit(".", 1)[1]: path for path in files}
     assert set(by_suffix) == {"png", "npz", "json"}
     assert set(json.loads(open(by_suffix["json"]).read())["metrics"]) == set(demo.MODEL_NAMES)
+
+
+def test_latent_switch(client, drawing):
+    result = client.predict("linear", drawing, api_name="/latent_switch")
+    map_image, grid, hint, *sliders, decoded = result
+    assert Image.open(map_image).size[0] > 300 and Image.open(grid).size == (840, 840)
+    assert "harder than" in hint and len(sliders) == 6 and decoded
+
+
+def test_latent_sliders(client, drawing):
+    first = client.predict("denoise", drawing, 0, 0, 0, 0, 0, 0, api_name="/latent_sliders")
+    moved = client.predict("denoise", drawing, 5, 0, 0, 0, 0, 0, api_name="/latent_sliders")
+    assert not np.array_equal(np.asarray(Image.open(first)), np.asarray(Image.open(moved)))
+
+
+def test_latent_interpolate(client, drawing):
+    from ae.latent import MY_DRAWING, sample_choices
+    plot = client.predict(MY_DRAWING, sample_choices()[2], drawing, api_name="/latent_interpolate")
+    assert plot["type"] == "matplotlib"

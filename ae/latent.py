@@ -1,0 +1,284 @@
+"""The Latent tab: walk each model's code space through its principal components.
+
+A model's codes for the committed MNIST sample are centred and their top principal components found;
+the map shows every sample digit at its first two coordinates. Any point of the map (or any setting of
+the component sliders) is lifted back to a full code, mean + coordinates · components, and decoded.
+That point is what the decoder draws for a code it may never have seen, which is the lesson of the tab:
+between the clusters, some codes decode to digits and some to blends.
+"""
+
+import functools
+from dataclasses import dataclass
+
+import gradio as gr
+import numpy as np
+import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image, ImageDraw
+
+from .demo import enlarge, mnist_sample, pretrained
+from .metrics import mse_per_image
+from .models import MODELS
+from .plots import image_grid
+from .preprocess import sketch_to_mnist
+
+COMPONENTS = 6  # sliders
+GRID_SIZE = 15
+INTERPOLATION_STEPS = 9
+NEIGHBOURS = 3
+MY_DRAWING = "my drawing"
+MAP_DPI = 100
+DIGIT_COLOURS = [f"C{d}" for d in range(10)]
+
+
+@dataclass
+class LatentSpace:
+    """One model's codes of the MNIST sample and their principal axes."""
+
+    name: str
+    codes: np.ndarray  # (N, D) the sample's codes, flattened
+    labels: np.ndarray  # (N,)
+    mean: np.ndarray  # (D,)
+    components: np.ndarray  # (D, COMPONENTS) orthonormal columns, most variance first
+    variance_share: np.ndarray  # (COMPONENTS,) share of the codes' total variance along each
+    coords: np.ndarray  # (N, COMPONENTS) the sample's coordinates
+    errors: np.ndarray  # (N,) each sample digit's reconstruction MSE
+
+    def project(self, code: np.ndarray) -> np.ndarray:
+        return (code.reshape(-1) - self.mean) @ self.components
+
+    def lift(self, coords) -> np.ndarray:
+        """Codes (..., D) from coordinates (..., k) on the first k components."""
+        coords = np.asarray(coords, np.float32)
+        return self.mean + coords @ self.components[:, :coords.shape[-1]].T
+
+    def nearest(self, code: np.ndarray, count: int = NEIGHBOURS) -> np.ndarray:
+        """Indices of the sample digits whose codes are closest to `code`, closest first."""
+        distances = np.linalg.norm(self.codes - code.reshape(1, -1), axis=1)
+        return np.argsort(distances, kind="stable")[:count]
+
+
+@functools.cache
+def latent_space(name: str) -> LatentSpace:
+    images, labels = mnist_sample()
+    model = pretrained()[name]
+    with torch.no_grad():
+        x = torch.from_numpy(images).unsqueeze(1)
+        codes = model.encode(x)
+        errors = mse_per_image(model.decode(codes), x).numpy()
+    codes = codes.flatten(1).double()
+    mean = codes.mean(0)
+    eigenvalues, vectors = torch.linalg.eigh(torch.cov((codes - mean).T))
+    top = eigenvalues.argsort(descending=True)[:COMPONENTS]
+    components = vectors[:, top]
+    codes, mean = codes.float().numpy(), mean.float().numpy()
+    return LatentSpace(name=name, codes=codes, labels=labels, mean=mean, components=components.float().numpy(),
+                       variance_share=(eigenvalues[top] / eigenvalues.clamp_min(0).sum()).float().numpy(),
+                       coords=(codes - mean) @ components.float().numpy(), errors=errors)
+
+
+@torch.no_grad()
+def decode(name: str, codes: np.ndarray) -> np.ndarray:
+    """Images (N, 28, 28) decoded from flat codes (N, D) in one batch."""
+    model = pretrained()[name]
+    z = torch.from_numpy(np.ascontiguousarray(codes, np.float32)).reshape(-1, *model.code_shape)
+    return model.decode(z)[:, 0].numpy()
+
+
+@torch.no_grad()
+def encode(name: str, image: np.ndarray) -> np.ndarray:
+    """The flat code (D,) of one 28x28 image."""
+    return pretrained()[name].encode(torch.from_numpy(image).reshape(1, 1, 28, 28)).reshape(-1).numpy()
+
+
+# --- The map: drawn once per model, then only the drawing's marker changes. -------------------------
+
+@dataclass
+class MapPicture:
+    image: np.ndarray  # (H, W, 3) uint8
+    x_pixels: tuple[float, float]  # the axes' left and right edges, in image columns
+    y_pixels: tuple[float, float]  # the axes' top and bottom edges, in image rows
+    x_limits: tuple[float, float]
+    y_limits: tuple[float, float]
+
+    def to_pixel(self, x: float, y: float) -> tuple[float, float]:
+        (left, right), (top, bottom) = self.x_pixels, self.y_pixels
+        (x0, x1), (y0, y1) = self.x_limits, self.y_limits
+        return left + (x - x0) / (x1 - x0) * (right - left), bottom - (y - y0) / (y1 - y0) * (bottom - top)
+
+    def to_data(self, column: float, row: float) -> tuple[float, float]:
+        (left, right), (top, bottom) = self.x_pixels, self.y_pixels
+        (x0, x1), (y0, y1) = self.x_limits, self.y_limits
+        return x0 + (column - left) / (right - left) * (x1 - x0), y0 + (bottom - row) / (bottom - top) * (y1 - y0)
+
+
+@functools.cache
+def map_picture(name: str) -> MapPicture:
+    space = latent_space(name)
+    figure = Figure(figsize=(6, 5), dpi=MAP_DPI)
+    axes = figure.add_axes((0.12, 0.11, 0.7, 0.8))
+    for digit in range(10):
+        here = space.labels == digit
+        axes.scatter(space.coords[here, 0], space.coords[here, 1], s=6, alpha=0.6, color=DIGIT_COLOURS[digit],
+                     label=str(digit), linewidths=0)
+    axes.set_xlabel(f"component 1 ({space.variance_share[0]:.0%} of the code variance)")
+    axes.set_ylabel(f"component 2 ({space.variance_share[1]:.0%})")
+    axes.set_title(f"{MODELS[name].title}: {len(space.labels):,} MNIST test digits", fontsize=9)
+    axes.legend(title="digit", loc="center left", bbox_to_anchor=(1.01, 0.5), markerscale=2, fontsize=8)
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    image = np.asarray(canvas.buffer_rgba())[..., :3].copy()
+    box = axes.get_window_extent()
+    height = image.shape[0]
+    return MapPicture(image=image, x_pixels=(box.x0, box.x1), y_pixels=(height - box.y1, height - box.y0),
+                      x_limits=axes.get_xlim(), y_limits=axes.get_ylim())
+
+
+def map_with_marker(name: str, code: np.ndarray | None) -> np.ndarray:
+    """The model's map, with the drawing's position as a black star-like cross when there is one."""
+    picture = map_picture(name)
+    if code is None:
+        return picture.image
+    image = Image.fromarray(picture.image)
+    x, y = picture.to_pixel(*latent_space(name).project(code)[:2])
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((x - 9, y - 9, x + 9, y + 9), outline=(0, 0, 0), width=3)
+    draw.line((x - 14, y, x + 14, y), fill=(0, 0, 0), width=2)
+    draw.line((x, y - 14, x, y + 14), fill=(0, 0, 0), width=2)
+    return np.asarray(image)
+
+
+# --- Callbacks ----------------------------------------------------------------------------------------
+
+def _model_name(name) -> str:
+    return name if name in MODELS else "conv"
+
+
+def _drawing(sketch) -> np.ndarray | None:
+    try:
+        digit = sketch_to_mnist(sketch)
+    except (ValueError, OSError, TypeError):
+        return None
+    return digit if digit.any() else None
+
+
+def hardness(name: str, digit: np.ndarray) -> str:
+    """Out-of-distribution hint: the drawing's reconstruction error as a percentile of MNIST's."""
+    space = latent_space(name)
+    error = float(((decode(name, encode(name, digit)[None])[0] - digit) ** 2).mean())
+    percent = (space.errors < error).mean() * 100
+    verdict = "like a typical MNIST digit" if percent < 75 else "unusual for this model: it was never shown such"
+    return (f"Your drawing is harder than **{percent:.0f}%** of MNIST test digits for this model "
+            f"(reconstruction MSE {error:.4f}): {verdict}.")
+
+
+def slider_updates(name: str, digit: np.ndarray | None) -> list:
+    """The six component sliders: ranges from the sample, values at the drawing (or the mean code)."""
+    space = latent_space(name)
+    values = space.project(encode(name, digit)) if digit is not None else np.zeros(COMPONENTS)
+    spread = np.abs(space.coords).max(0) * 1.2
+    return [gr.update(minimum=-round(float(s), 1), maximum=round(float(s), 1), value=round(float(v), 2),
+                      step=0.01, label=f"component {k + 1} ({space.variance_share[k]:.0%} of the variance)")
+            for k, (s, v) in enumerate(zip(spread, values))]
+
+
+def switch_model(name, sketch) -> tuple:
+    """New model (or new drawing): map with marker, manifold grid, hint, sliders and their decoding."""
+    name = _model_name(name)
+    digit = _drawing(sketch)
+    code = encode(name, digit) if digit is not None else None
+    hint = hardness(name, digit) if digit is not None else "Draw a digit in the Draw tab to place it on the map."
+    sliders = slider_updates(name, digit)
+    values = [update["value"] for update in sliders]
+    return (map_with_marker(name, code), manifold_grid(name), hint, *sliders, decode_sliders(name, sketch, *values))
+
+
+def decode_at(name, x: float, y: float) -> tuple[np.ndarray, list[tuple[np.ndarray, str]]]:
+    """The digit at map coordinates (x, y), and the sample digits nearest to it in code space."""
+    name = _model_name(name)
+    space = latent_space(name)
+    code = space.lift([x, y])
+    images, labels = mnist_sample()
+    neighbours = [(enlarge(images[i], 4), f"digit {labels[i]}, distance {np.linalg.norm(space.codes[i] - code):.2f}")
+                  for i in space.nearest(code)]
+    return enlarge(decode(name, code[None])[0]), neighbours
+
+
+def click_map(name, evt: gr.SelectData) -> tuple:
+    """Map click (pixel column, row) -> decode_at the data point under it."""
+    x, y = map_picture(_model_name(name)).to_data(*evt.index)
+    return decode_at(name, x, y)
+
+
+def decode_sliders(name, sketch, *values) -> np.ndarray:
+    """Decode the drawing's code moved along the first components to the sliders' coordinates.
+
+    The code's other components stay the drawing's own, so the untouched sliders decode its reconstruction.
+    """
+    name = _model_name(name)
+    space = latent_space(name)
+    digit = _drawing(sketch)
+    base = encode(name, digit) if digit is not None else space.mean
+    coords = np.array([_finite(v) for v in values][:COMPONENTS], np.float32)
+    code = base + (coords - space.project(base)[:len(coords)]) @ space.components[:, :len(coords)].T
+    return enlarge(decode(name, code[None])[0])
+
+
+def _finite(value) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return value if np.isfinite(value) else 0.0
+
+
+def reset_sliders(name, sketch) -> list:
+    return slider_updates(_model_name(name), _drawing(sketch))
+
+
+def manifold_grid(name: str, size: int = GRID_SIZE) -> np.ndarray:
+    """A size x size sheet of digits decoded (in one batch) over the map's plane, 1st to 99th percentile."""
+    space = latent_space(name)
+    low, high = np.percentile(space.coords[:, :2], [1, 99], axis=0)
+    xs = np.linspace(low[0], high[0], size)
+    ys = np.linspace(high[1], low[1], size)  # top row: largest component 2, as on the map
+    coords = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
+    digits = decode(name, space.lift(coords)).reshape(size, size, 28, 28)
+    sheet = digits.transpose(0, 2, 1, 3).reshape(size * 28, size * 28)
+    return (np.repeat(np.repeat(sheet, 2, 0), 2, 1).clip(0, 1) * 255).astype(np.uint8)
+
+
+def sample_choices(count: int = 30) -> list[str]:
+    """Dropdown labels for the first `count` sample digits, three of each class."""
+    _, labels = mnist_sample()
+    picks = [int(np.flatnonzero(labels == d)[k]) for k in range(count // 10) for d in range(10)]
+    return [f"test digit {labels[i]} (#{i})" for i in picks]
+
+
+def _choice_image(choice: str, sketch) -> np.ndarray | None:
+    if choice == MY_DRAWING:
+        return _drawing(sketch)
+    try:
+        index = int(str(choice).rsplit("#", 1)[1].rstrip(")"))
+        return mnist_sample()[0][index]
+    except (IndexError, ValueError):
+        return None
+
+
+def interpolation_rows(start: np.ndarray, end: np.ndarray, steps: int = INTERPOLATION_STEPS) -> list:
+    """(label, images (steps, 28, 28)): a pixel crossfade, then each model's straight line between codes."""
+    weights = np.linspace(0, 1, steps, dtype=np.float32)[:, None]
+    rows = [("pixels", (1 - weights[:, :, None]) * start + weights[:, :, None] * end)]
+    for name in MODELS:
+        codes = (1 - weights) * encode(name, start) + weights * encode(name, end)
+        rows.append((name, decode(name, codes)))
+    return rows
+
+
+def interpolate(start_choice, end_choice, sketch) -> Figure | None:
+    start, end = _choice_image(start_choice, sketch), _choice_image(end_choice, sketch)
+    if start is None or end is None:
+        return None
+    return image_grid(interpolation_rows(start, end),
+                      "Straight lines in code space: the first row only fades pixels, the others decode")
