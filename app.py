@@ -5,13 +5,20 @@ Runs as it is on Hugging Face Spaces; locally, `python app.py` and open http://1
 """
 
 import os
+import sys
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # nothing leaves the machine at start
 
 import gradio as gr  # noqa: E402
 
 from ae import demo, latent  # noqa: E402
+from ae.checkpoints import CheckpointError  # noqa: E402
 from ae.models import MODELS  # noqa: E402
+
+try:
+    demo.pretrained()
+except CheckpointError as err:
+    sys.exit(f"ae-studio cannot start: {err}")
 
 SELECT_BRUSH_JS = """
 () => {
@@ -27,7 +34,18 @@ SELECT_BRUSH_JS = """
   ensureBrush();
 }
 """
-CSS = ".pixel img { image-rendering: pixelated; } .blurb { font-size: 0.85em; opacity: 0.85; }"
+CSS = """
+.pixel img { image-rendering: pixelated; width: 100%; height: 100%; object-fit: contain; }
+.blurb { font-size: 0.85em; opacity: 0.85; }
+"""
+DIGIT_HEIGHT = 200  # pixels on the page for a 28x28 image
+
+
+def digit_image(label: str, elem_id: str | None = None) -> gr.Image:
+    """A 28x28 digit shown large, each pixel a crisp square (see CSS)."""
+    return gr.Image(format="png", label=label, elem_id=elem_id, elem_classes="pixel", height=DIGIT_HEIGHT,
+                    interactive=False, buttons=[])
+
 
 with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
     gr.Markdown("# ae-studio\nDraw a digit and see what four autoencoders trained on MNIST make of it. "
@@ -53,13 +71,11 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                     reseed = gr.Button("🎲 New noise")
                 with gr.Row():
                     with gr.Column(min_width=120):
-                        preview = gr.Image(label="What the models see (28×28)", elem_id="preview",
-                                           elem_classes="pixel", interactive=False, buttons=[])
+                        preview = digit_image("What the models see (28×28)", "preview")
                         gr.Markdown("Your ink, cropped, scaled to fit 20×20 and centred by mass in 28×28, "
                                     "as MNIST's own digits were made.", elem_classes="blurb")
                     with gr.Column(min_width=120):
-                        noisy = gr.Image(label="Noisy input (fed to every model)", elem_id="noisy",
-                                         elem_classes="pixel", interactive=False, buttons=[])
+                        noisy = digit_image("Noisy input (fed to every model)", "noisy")
                         gr.Markdown("The same corrupted copy goes to all four models; the seed fixes it.",
                                     elem_classes="blurb")
         gr.Markdown("### What each model redraws (scores compare its output with your clean digit)")
@@ -67,14 +83,13 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
         with gr.Row():
             for name, model in MODELS.items():
                 with gr.Column(min_width=150):
-                    outputs[name] = gr.Image(label=model.title, elem_id=f"out-{name}", elem_classes="pixel",
-                                             interactive=False, buttons=[])
+                    outputs[name] = digit_image(model.title, f"out-{name}")
                     metrics[name] = gr.Markdown(elem_id=f"metrics-{name}")
                     gr.Markdown(model.blurb, elem_classes="blurb")
         with gr.Accordion("Error maps: where each output differs from your clean digit", open=False):
             with gr.Row():
                 for name, model in MODELS.items():
-                    errors[name] = gr.Image(label=model.title, elem_classes="pixel", interactive=False, buttons=[])
+                    errors[name] = digit_image(model.title)
         sweep = gr.Plot(label="Noise sweep: each model's error on your digit as the noise grows "
                               "(dashed line: the slider)")
         gr.Markdown("### Examples: real MNIST test digits (click one to load it)")
@@ -93,23 +108,22 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
         hint = gr.Markdown(elem_id="hint")
         with gr.Row():
             with gr.Column(scale=3):
-                latent_map = gr.Image(label="Code map, coloured by digit (ring: your drawing). Click to decode.",
-                                      interactive=False, elem_id="latent-map", buttons=[])
+                latent_map = gr.Image(format="png", interactive=False, elem_id="latent-map", buttons=[],
+                                      label="Code map, coloured by digit (ring: your drawing). Click to decode.")
             with gr.Column(scale=2):
-                clicked = gr.Image(label="Decoded at the clicked point", elem_id="clicked", elem_classes="pixel",
-                                   interactive=False, buttons=[])
+                clicked = digit_image("Decoded at the clicked point", "clicked")
                 neighbours = gr.Gallery(label="Nearest test digits in code space (closest first)", columns=3,
                                         height=160, allow_preview=False, elem_id="neighbours", buttons=[])
         gr.Markdown("### Move along the first six components\nSliders start at your drawing's code: the decoder "
                     "redraws at once. The first components change the most.")
         with gr.Row():
             with gr.Column(scale=3):
-                sliders = [gr.Slider(-1, 1, value=0, label=f"component {k + 1}", elem_id=f"pc-{k + 1}")
-                           for k in range(latent.COMPONENTS)]
+                sliders = [gr.Slider(-latent.SLIDER_RANGE, latent.SLIDER_RANGE, value=0, step=0.05,
+                                     label=f"component {k + 1} (standard deviations from the mean code)",
+                                     elem_id=f"pc-{k + 1}") for k in range(latent.COMPONENTS)]
                 reset = gr.Button("Reset to my drawing")
             with gr.Column(scale=2):
-                slider_digit = gr.Image(label="Decoded from the sliders", elem_id="slider-digit",
-                                        elem_classes="pixel", interactive=False, buttons=[])
+                slider_digit = digit_image("Decoded from the sliders", "slider-digit")
         gr.Markdown("### Interpolation\nA straight line between two codes, decoded at 9 points by every model. "
                     "The first row just fades the pixels: compare how the models morph one digit into another.")
         with gr.Row():
@@ -120,8 +134,8 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
         interpolation = gr.Plot(label="Interpolation strips")
         gr.Markdown("### Manifold\nA 15×15 grid of codes spread over the map's plane, all decoded: how the decoder "
                     "lays out digits along the two main directions.")
-        grid = gr.Image(label="Decoded grid over components 1 (left to right) and 2 (bottom to top)",
-                        interactive=False, elem_id="manifold", buttons=[], height=560)
+        grid = gr.Image(format="png", interactive=False, elem_id="manifold", buttons=[], height=560,
+                        label="Decoded grid over components 1 (left to right) and 2 (bottom to top)")
 
     # Events: every change redraws the panels at once, then the (slower) sweep plot after them.
     # The sketch pad's events carry the public API names; the other triggers repeat them unnamed.
@@ -143,12 +157,17 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
         latent.interpolate, [start, end, sketch], interpolation, api_name=False)
     latent_map.select(latent.click_map, model_choice, [clicked, neighbours], api_name=False)
     for index, slider in enumerate(sliders):
-        slider.change(latent.decode_sliders, [model_choice, sketch, *sliders], slider_digit, show_progress="hidden",
-                      trigger_mode="always_last", api_name="latent_sliders" if index == 0 else False)
+        slider.change(latent.decode_sliders, [model_choice, sketch, *sliders], slider_digit,
+                      show_progress="hidden", trigger_mode="always_last",
+                      api_name="latent_sliders" if index == 0 else False)
     reset.click(latent.reset_sliders, [model_choice, sketch], sliders, api_name=False)
     interpolate_button.click(latent.interpolate, [start, end, sketch], interpolation, api_name="latent_interpolate")
 
+    for component in (sketch, noise_kind, amount, seed, model_choice, *sliders, start, end):
+        demo.tolerate_bad_payloads(component)
+
 app.queue(default_concurrency_limit=4, max_size=64)
+LAUNCH_OPTIONS = {"js": SELECT_BRUSH_JS, "css": CSS, "max_file_size": "5mb"}
 
 if __name__ == "__main__":
-    app.launch(js=SELECT_BRUSH_JS, css=CSS, max_file_size="5mb")
+    app.launch(**LAUNCH_OPTIONS)

@@ -5,6 +5,7 @@ The card records the weight file's SHA-256, so a truncated or tampered file is c
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from safetensors import SafetensorError
@@ -12,7 +13,8 @@ from safetensors.torch import load_file, save_file
 
 from .models import Autoencoder, build
 
-CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
+# AE_CHECKPOINTS points the app and the CLIs at another folder (a retrained set, or a test's damaged copy).
+CHECKPOINT_DIR = Path(os.environ.get("AE_CHECKPOINTS", Path(__file__).resolve().parent.parent / "checkpoints"))
 
 
 class CheckpointError(RuntimeError):

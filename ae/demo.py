@@ -22,7 +22,7 @@ from .checkpoints import CHECKPOINT_DIR, load_pretrained
 from .metrics import mse_per_image, psnr_per_image
 from .models import MODELS
 from .noise import NOISE_KINDS, add_noise
-from .preprocess import sketch_to_mnist
+from .preprocess import Unreadable, sketch_to_mnist
 
 MODEL_NAMES = list(MODELS)
 SAMPLE_PATH = CHECKPOINT_DIR / "mnist_sample.npz"
@@ -47,6 +47,23 @@ def mnist_sample() -> tuple[np.ndarray, np.ndarray]:
         return sample["images"].astype(np.float32) / 255, sample["labels"]
 
 
+def tolerate_bad_payloads(component: gr.components.Component) -> None:
+    """Let `component` hand what it cannot parse to the callback, which answers with a clear message.
+
+    Gradio's own checks would end the event with a generic error, or none at all for a broken upload;
+    our callbacks correct odd numbers and choices and say so, and report unreadable images.
+    """
+    parse = component.preprocess
+
+    def preprocess(payload):
+        try:
+            return parse(payload)
+        except Exception as err:  # noqa: BLE001 - whatever the component chokes on, the callback explains
+            return Unreadable(f"{type(err).__name__}: {err}") if isinstance(component, gr.ImageEditor) else payload
+
+    component.preprocess = preprocess
+
+
 @dataclass
 class NoiseSettings:
     kind: str = "gaussian"
@@ -64,7 +81,7 @@ class NoiseSettings:
             settings.warnings.append(f"Unknown noise type {kind!r}: using Gaussian.")
         try:
             settings.amount = float(amount)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             settings.warnings.append(f"Noise amount {amount!r} is not a number: using 0.")
         if not math.isfinite(settings.amount):
             settings.warnings.append("Noise amount must be a finite number: using 0.")
@@ -102,6 +119,12 @@ def reconstruct(clean: np.ndarray, noise: NoiseSettings) -> Reconstruction:
     )
 
 
+def as_pixels(image: np.ndarray) -> np.ndarray:
+    """A 28x28 image in [0, 1] as uint8. The page enlarges it with CSS `image-rendering: pixelated`, so
+    every pixel shows as a crisp square while only 28x28 pixels are encoded and sent."""
+    return (image.clip(0, 1) * 255).round().astype(np.uint8)
+
+
 def enlarge(image: np.ndarray, scale: int = PIXEL_SCALE) -> np.ndarray:
     """A 28x28 image in [0, 1] as an RGB picture with each pixel a visible square (thin grid lines)."""
     big = np.repeat(np.repeat((image.clip(0, 1) * 255).astype(np.uint8), scale, 0), scale, 1)
@@ -111,11 +134,9 @@ def enlarge(image: np.ndarray, scale: int = PIXEL_SCALE) -> np.ndarray:
     return big
 
 
-def error_map(output: np.ndarray, clean: np.ndarray, scale: int = PIXEL_SCALE) -> np.ndarray:
-    """|output - clean| per pixel, coloured (black: exact, yellow: off by the whole range)."""
-    error = np.abs(output - clean).clip(0, 1)
-    heat = _HEAT[(error * 255).astype(np.uint8)]
-    return np.repeat(np.repeat(heat, scale, 0), scale, 1)
+def error_map(output: np.ndarray, clean: np.ndarray) -> np.ndarray:
+    """|output - clean| per pixel as a (28, 28, 3) heat map (black: exact, yellow: off by the whole range)."""
+    return _HEAT[as_pixels(np.abs(output - clean))]
 
 
 def metric_line(mse: float, psnr: float) -> str:
@@ -129,19 +150,27 @@ DRAW_OUTPUTS = ["status", "preview", "noisy",
                 *[f"{name}_error" for name in MODEL_NAMES]]
 
 
+def read_drawing(sketch) -> tuple[np.ndarray | None, str | None]:
+    """The drawing as a 28x28 digit, or None and the message to show instead."""
+    try:
+        digit = sketch_to_mnist(sketch)
+    except Exception as err:  # noqa: BLE001 - untrusted uploads fail in many ways; each gets the same answer
+        return None, f"⚠️ That image could not be read ({err}). Draw on the pad, or send a PNG or JPEG."
+    if not digit.any():
+        return None, EMPTY_PROMPT
+    return digit, None
+
+
 def draw_update(sketch, kind="gaussian", amount=0.0, seed=0) -> tuple:
     """Everything the Draw tab shows for this drawing and noise, as a tuple in DRAW_OUTPUTS order."""
     noise = NoiseSettings.parse(kind, amount, seed)
-    try:
-        clean = sketch_to_mnist(sketch)
-    except (ValueError, OSError, TypeError) as err:
-        return _blank(f"⚠️ That image could not be read ({err}). Draw on the pad or upload a PNG or JPEG.")
-    if not clean.any():
-        return _blank(EMPTY_PROMPT)
+    clean, problem = read_drawing(sketch)
+    if clean is None:
+        return _blank(problem)
     result = reconstruct(clean, noise)
     status = " ".join(["What each model makes of your digit.", *noise.warnings])
-    return (status, enlarge(result.clean), enlarge(result.noisy),
-            *[enlarge(result.outputs[name]) for name in MODEL_NAMES],
+    return (status, as_pixels(result.clean), as_pixels(result.noisy),
+            *[as_pixels(result.outputs[name]) for name in MODEL_NAMES],
             *[metric_line(result.mse[name], result.psnr[name]) for name in MODEL_NAMES],
             *[error_map(result.outputs[name], result.clean) for name in MODEL_NAMES])
 
@@ -162,11 +191,8 @@ def noise_sweep(clean: np.ndarray, noise: NoiseSettings) -> dict[str, np.ndarray
 def noise_sweep_figure(sketch, kind="gaussian", amount=0.0, seed=0) -> Figure | None:
     """MSE against noise amount for the current drawing, one line per model, the current amount marked."""
     noise = NoiseSettings.parse(kind, amount, seed)
-    try:
-        clean = sketch_to_mnist(sketch)
-    except (ValueError, OSError, TypeError):
-        return None
-    if not clean.any():
+    clean, _ = read_drawing(sketch)
+    if clean is None:
         return None
     curves = noise_sweep(clean, noise)
     figure = Figure(figsize=(6, 3.2), layout="constrained")
@@ -211,8 +237,8 @@ def export(sketch, kind, amount, seed, directory: Path) -> list[str]:
     """Write the current inputs, outputs and metrics: a PNG sheet, the 28x28 arrays (NPZ) and JSON."""
     from PIL import Image
     noise = NoiseSettings.parse(kind, amount, seed)
-    clean = sketch_to_mnist(sketch)
-    if not clean.any():
+    clean, _ = read_drawing(sketch)
+    if clean is None:
         return []
     result = reconstruct(clean, noise)
     directory = Path(directory)
@@ -220,7 +246,7 @@ def export(sketch, kind, amount, seed, directory: Path) -> list[str]:
     panels = [result.clean, result.noisy, *result.outputs.values()]
     gap = np.full((28 * PIXEL_SCALE, 8, 3), 255, np.uint8)
     sheet = np.concatenate([part for panel in panels for part in (enlarge(panel), gap)][:-1], axis=1)
-    paths = [directory / "ae-studio-sheet.png", directory / "ae-studio-arrays.npz", directory / "ae-studio-metrics.json"]
+    paths = [directory / f"ae-studio-{part}" for part in ("sheet.png", "arrays.npz", "metrics.json")]
     Image.fromarray(sheet).save(paths[0])
     np.savez_compressed(paths[1], clean=result.clean, noisy=result.noisy, **result.outputs)
     paths[2].write_text(json.dumps({

@@ -9,11 +9,11 @@ Noise at evaluation is seeded, so the figures repeat exactly for the same weight
 
 import argparse
 import json
-import re
 from pathlib import Path
 
 import torch
 
+from .bench import splice
 from .checkpoints import CHECKPOINT_DIR, load_checkpoint, read_card
 from .data import load_mnist, write_sample
 from .metrics import bce_per_image, mse_per_image, psnr_per_image
@@ -92,13 +92,6 @@ def markdown_tables(metrics: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def splice_into_readme(readme: Path, table: str) -> None:
-    text = readme.read_text()
-    block = f"<!-- metrics:start -->\n{table}<!-- metrics:end -->"
-    new = re.sub(r"<!-- metrics:start -->.*?<!-- metrics:end -->", lambda _: block, text, flags=re.S)
-    readme.write_text(new)
-
-
 def main():
     parser = argparse.ArgumentParser(description="Evaluate the checkpoints on the MNIST test set.")
     parser.add_argument("--checkpoints", type=Path, default=CHECKPOINT_DIR, help=f"(default: {CHECKPOINT_DIR})")
@@ -126,7 +119,7 @@ def main():
     (args.checkpoints / "metrics.md").write_text(table)
     write_sample(args.checkpoints / "mnist_sample.npz")
     if args.readme.exists():
-        splice_into_readme(args.readme, table)
+        splice(args.readme, "metrics", table)
 
     args.figures.mkdir(parents=True, exist_ok=True)
     picks = torch.stack([(test_y == digit).nonzero()[0, 0] for digit in range(10)])  # the first of each digit

@@ -17,13 +17,13 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image, ImageDraw
 
-from .demo import enlarge, mnist_sample, pretrained
+from .demo import as_pixels, enlarge, mnist_sample, pretrained, read_drawing
 from .metrics import mse_per_image
 from .models import MODELS
 from .plots import image_grid
-from .preprocess import sketch_to_mnist
 
 COMPONENTS = 6  # sliders
+SLIDER_RANGE = 4.0  # standard deviations either side of the mean code
 GRID_SIZE = 15
 INTERPOLATION_STEPS = 9
 NEIGHBOURS = 3
@@ -156,11 +156,7 @@ def _model_name(name) -> str:
 
 
 def _drawing(sketch) -> np.ndarray | None:
-    try:
-        digit = sketch_to_mnist(sketch)
-    except (ValueError, OSError, TypeError):
-        return None
-    return digit if digit.any() else None
+    return read_drawing(sketch)[0]
 
 
 def hardness(name: str, digit: np.ndarray) -> str:
@@ -173,14 +169,16 @@ def hardness(name: str, digit: np.ndarray) -> str:
             f"(reconstruction MSE {error:.4f}): {verdict}.")
 
 
-def slider_updates(name: str, digit: np.ndarray | None) -> list:
-    """The six component sliders: ranges from the sample, values at the drawing (or the mean code)."""
+def slider_values(name: str, digit: np.ndarray | None) -> list[float]:
+    """The drawing's coordinates on the first components, in standard deviations of the sample's (0: mean).
+
+    In these units every slider has the same range whatever the model, so switching models only moves them.
+    """
+    if digit is None:
+        return [0.0] * COMPONENTS
     space = latent_space(name)
-    values = space.project(encode(name, digit)) if digit is not None else np.zeros(COMPONENTS)
-    spread = np.abs(space.coords).max(0) * 1.2
-    return [gr.update(minimum=-round(float(s), 1), maximum=round(float(s), 1), value=round(float(v), 2),
-                      step=0.01, label=f"component {k + 1} ({space.variance_share[k]:.0%} of the variance)")
-            for k, (s, v) in enumerate(zip(spread, values))]
+    coords = space.project(encode(name, digit)) / space.coords.std(0)
+    return [round(float(v), 2) for v in coords.clip(-SLIDER_RANGE, SLIDER_RANGE)]
 
 
 def switch_model(name, sketch) -> tuple:
@@ -189,9 +187,8 @@ def switch_model(name, sketch) -> tuple:
     digit = _drawing(sketch)
     code = encode(name, digit) if digit is not None else None
     hint = hardness(name, digit) if digit is not None else "Draw a digit in the Draw tab to place it on the map."
-    sliders = slider_updates(name, digit)
-    values = [update["value"] for update in sliders]
-    return (map_with_marker(name, code), manifold_grid(name), hint, *sliders, decode_sliders(name, sketch, *values))
+    values = slider_values(name, digit)
+    return (map_with_marker(name, code), manifold_grid(name), hint, *values, decode_sliders(name, sketch, *values))
 
 
 def decode_at(name, x: float, y: float) -> tuple[np.ndarray, list[tuple[np.ndarray, str]]]:
@@ -202,7 +199,7 @@ def decode_at(name, x: float, y: float) -> tuple[np.ndarray, list[tuple[np.ndarr
     images, labels = mnist_sample()
     neighbours = [(enlarge(images[i], 4), f"digit {labels[i]}, distance {np.linalg.norm(space.codes[i] - code):.2f}")
                   for i in space.nearest(code)]
-    return enlarge(decode(name, code[None])[0]), neighbours
+    return as_pixels(decode(name, code[None])[0]), neighbours
 
 
 def click_map(name, evt: gr.SelectData) -> tuple:
@@ -220,9 +217,9 @@ def decode_sliders(name, sketch, *values) -> np.ndarray:
     space = latent_space(name)
     digit = _drawing(sketch)
     base = encode(name, digit) if digit is not None else space.mean
-    coords = np.array([_finite(v) for v in values][:COMPONENTS], np.float32)
+    coords = np.array([_finite(v) for v in values][:COMPONENTS], np.float32) * space.coords.std(0)[:len(values)]
     code = base + (coords - space.project(base)[:len(coords)]) @ space.components[:, :len(coords)].T
-    return enlarge(decode(name, code[None])[0])
+    return as_pixels(decode(name, code[None])[0])
 
 
 def _finite(value) -> float:
@@ -233,8 +230,8 @@ def _finite(value) -> float:
     return value if np.isfinite(value) else 0.0
 
 
-def reset_sliders(name, sketch) -> list:
-    return slider_updates(_model_name(name), _drawing(sketch))
+def reset_sliders(name, sketch) -> list[float]:
+    return slider_values(_model_name(name), _drawing(sketch))
 
 
 def manifold_grid(name: str, size: int = GRID_SIZE) -> np.ndarray:

@@ -55,8 +55,17 @@ def center_by_mass(digit: np.ndarray) -> np.ndarray:
     return np.asarray(field, np.float32).clip(0, 1)
 
 
+MAX_SIDE = 1024  # larger images are shrunk first: a 28x28 result needs no more, and memory stays bounded
+
+
+class Unreadable(str):
+    """What the app passes on instead of an upload it could not decode; the text says why."""
+
+
 def to_array(value) -> np.ndarray:
     """Any image the app may receive, as float32 in [0, 1]: (H, W) or (H, W, C)."""
+    if isinstance(value, Unreadable):
+        raise ValueError(str(value))
     if isinstance(value, dict):
         value = value.get("composite") if value.get("composite") is not None else value.get("background")
     if value is None:
@@ -66,7 +75,7 @@ def to_array(value) -> np.ndarray:
             value = _pil_to_array(image)
     elif isinstance(value, Image.Image):
         value = _pil_to_array(value)
-    array = np.asarray(value)
+    array = _shrink(np.asarray(value))
     if array.dtype == bool:
         array = array.astype(np.float32)
     if np.issubdtype(array.dtype, np.integer):
@@ -83,7 +92,21 @@ def to_array(value) -> np.ndarray:
     return array.clip(0, 1)
 
 
+def _shrink(array: np.ndarray) -> np.ndarray:
+    """Average k x k blocks so that neither side exceeds MAX_SIDE (thin strokes survive, unlike striding)."""
+    factor = -(-max(array.shape[:2]) // MAX_SIDE)
+    if factor <= 1 or array.ndim not in (2, 3):
+        return array
+    pad = [(0, -side % factor) for side in array.shape[:2]] + [(0, 0)] * (array.ndim - 2)
+    array = np.pad(array, pad, mode="edge")  # to whole blocks; a side shorter than a block keeps one pixel
+    height, width = array.shape[:2]
+    blocks = array.reshape(height // factor, factor, width // factor, factor, *array.shape[2:])
+    return blocks.mean(axis=(1, 3), dtype=np.float64).astype(np.float32 if array.dtype.kind == "f" else array.dtype)
+
+
 def _pil_to_array(image: Image.Image) -> np.ndarray:
+    if max(image.size) > MAX_SIDE:
+        image = image.reduce(-(-max(image.size) // MAX_SIDE))
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
         return np.asarray(image).astype(np.float32) / (65535 if image.mode != "F" else 1)
     return np.asarray(image.convert("RGBA" if "A" in image.getbands() or image.mode == "P" else "RGB"))

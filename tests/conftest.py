@@ -5,6 +5,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+from ae.bench import free_port  # noqa: E402
 from ae.data import load_mnist  # noqa: E402
 
 
@@ -17,3 +18,13 @@ def mnist_test() -> tuple[torch.Tensor, torch.Tensor]:
 @pytest.fixture(scope="session")
 def mnist_train() -> tuple[torch.Tensor, torch.Tensor]:
     return load_mnist(train=True)
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """The real app, launched once in this process on a free loopback port, with its launch options."""
+    from app import LAUNCH_OPTIONS, app
+    app.launch(**LAUNCH_OPTIONS, prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(),
+               quiet=True)
+    yield app.local_url
+    app.close()

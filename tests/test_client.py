@@ -1,7 +1,6 @@
 """Every public endpoint of a launched app, called through gradio_client as an API user would."""
 
 import json
-import socket
 
 import numpy as np
 import pytest
@@ -11,18 +10,9 @@ from PIL import Image
 from ae import demo
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def client():
-    from app import app
-    app.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
-    yield Client(app.local_url, verbose=False)
-    app.close()
+def client(app_url):
+    return Client(app_url, verbose=False)
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +34,7 @@ def test_draw(client, drawing):
     assert len(result) == len(demo.DRAW_OUTPUTS)
     status, preview = result[0], result[1]
     assert status.startswith("What each model makes")
-    assert np.asarray(Image.open(preview)).shape[:2] == (224, 224)
+    assert np.asarray(Image.open(preview)).shape[:2] == (28, 28)
     metrics = result[3 + len(demo.MODEL_NAMES):3 + 2 * len(demo.MODEL_NAMES)]
     assert all(line.startswith("**MSE** ") for line in metrics)
 

@@ -23,9 +23,10 @@ def seven():
 def test_a_drawing_fills_every_panel(seven):
     result = demo.draw_update(seven, "gaussian", 0.3, 0)
     assert len(result) == len(demo.DRAW_OUTPUTS)
-    for name in ["preview", "noisy", *[f"{m}_image" for m in MODELS], *[f"{m}_error" for m in MODELS]]:
-        image = result[OUT[name]]
-        assert image.shape == (224, 224, 3) and image.dtype == np.uint8, name
+    for name in ["preview", "noisy", *[f"{m}_image" for m in MODELS]]:
+        assert result[OUT[name]].shape == (28, 28) and result[OUT[name]].dtype == np.uint8, name
+    for name in MODELS:
+        assert result[OUT[f"{name}_error"]].shape == (28, 28, 3), name
     for name in MODELS:
         assert result[OUT[f"{name}_metrics"]].startswith("**MSE** ")
     assert "What each model makes" in result[OUT["status"]]

@@ -1,0 +1,145 @@
+"""Every public callback fed every kind of bad input answers normally, with a message where it must.
+
+First the plain functions, then the same through a running server, which must keep serving.
+"""
+
+import numpy as np
+import pytest
+from gradio_client import Client, handle_file
+from matplotlib.figure import Figure
+from PIL import Image
+
+from ae import demo, latent
+from ae.preprocess import Unreadable
+
+
+def _stroke(array, value):
+    array[array.shape[0] // 4: 3 * array.shape[0] // 4, array.shape[1] // 2 - max(1, array.shape[1] // 20):
+          array.shape[1] // 2 + max(1, array.shape[1] // 20)] = value
+    return array
+
+
+def corpus(tmp_path) -> dict:
+    text_file = tmp_path / "not-an-image.png"
+    text_file.write_text("definitely not a PNG")
+    return {
+        "none": None,
+        "empty canvas": {"background": None, "layers": [], "composite": None},
+        "all white": np.full((280, 280, 4), 255, np.uint8),
+        "all black": np.zeros((280, 280, 3), np.uint8),
+        "1x1": np.zeros((1, 1, 3), np.uint8),
+        "4096x4096": _stroke(np.full((4096, 4096), 255, np.uint8), 0),
+        "RGB": _stroke(np.full((100, 80, 3), 255, np.uint8), 0),
+        "L": _stroke(np.full((100, 80), 255, np.uint8), 0),
+        "RGBA": np.dstack([_stroke(np.full((100, 80, 3), 255, np.uint8), 0), np.full((100, 80), 255, np.uint8)]),
+        "16-bit": _stroke(np.full((100, 80), 65535, np.uint16), 0),
+        "float": _stroke(np.ones((100, 80), np.float32), 0.0),
+        "float with NaN": _stroke(np.full((100, 80), np.nan), 0.0),
+        "PIL 16-bit": Image.fromarray(_stroke(np.full((60, 60), 65535, np.uint16), 0)),
+        "5 channels": np.zeros((20, 20, 5), np.uint8),
+        "non-image file": str(text_file),
+        "missing file": str(tmp_path / "nowhere.png"),
+        "unreadable upload": Unreadable("OSError: cannot identify image file"),
+        "a string": "seven",
+        "a list": [1, 2, 3],
+        "garbage dict": {"composite": {"path": 3}},
+    }
+
+
+NUMBERS = [float("nan"), float("inf"), -3, 5, "abc", None, [], 1e300]
+
+
+@pytest.fixture(scope="module")
+def bad_sketches(tmp_path_factory):
+    return corpus(tmp_path_factory.mktemp("corpus"))
+
+
+def test_draw_update_answers_every_sketch(bad_sketches):
+    for label, sketch in bad_sketches.items():
+        result = demo.draw_update(sketch, "gaussian", 0.3, 0)
+        assert len(result) == len(demo.DRAW_OUTPUTS), label
+        status = result[0]
+        assert isinstance(status, str) and status, label
+        if result[1] is None:
+            assert status == demo.EMPTY_PROMPT or "could not be read" in status, label
+        else:
+            assert result[1].shape == (28, 28) and not np.isnan(result[1]).any(), label
+
+
+def test_the_expected_ones_are_drawings_and_the_rest_are_explained(bad_sketches):
+    drawn = {label for label, sketch in bad_sketches.items() if demo.draw_update(sketch)[1] is not None}
+    assert drawn == {"4096x4096", "RGB", "L", "RGBA", "16-bit", "float", "float with NaN", "PIL 16-bit"}
+    for label in ("non-image file", "missing file", "unreadable upload", "5 channels", "a string"):
+        assert "could not be read" in demo.draw_update(bad_sketches[label])[0], label
+
+
+def test_every_other_callback_answers_every_sketch(bad_sketches, tmp_path):
+    for label, sketch in bad_sketches.items():
+        assert demo.noise_sweep_figure(sketch, "mask", 0.5, 1) is None or label in {
+            "4096x4096", "RGB", "L", "RGBA", "16-bit", "float", "float with NaN", "PIL 16-bit"}
+        assert isinstance(demo.export(sketch, "gaussian", 0.2, 0, tmp_path / "export"), list), label
+        switched = latent.switch_model("linear", sketch)
+        assert isinstance(switched[2], str), label
+        assert latent.decode_sliders("linear", sketch, 0, 0, 0, 0, 0, 0).shape == (28, 28), label
+        assert latent.interpolate(latent.MY_DRAWING, latent.sample_choices()[0], sketch) is None or isinstance(
+            latent.interpolate(latent.MY_DRAWING, latent.sample_choices()[0], sketch), Figure)
+
+
+@pytest.mark.parametrize("number", NUMBERS, ids=repr)
+def test_bad_numbers_are_corrected_with_a_note(bad_sketches, number):
+    sketch = bad_sketches["RGB"]
+    as_amount = demo.draw_update(sketch, "gaussian", number, 0)
+    assert as_amount[1] is not None and "Noise amount" in as_amount[0]  # every NUMBERS entry is a bad amount
+    assert demo.draw_update(sketch, "gaussian", 0.3, number)[1] is not None  # as a seed: used, or noted
+    assert demo.noise_sweep_figure(sketch, "gaussian", number, number) is not None
+    assert latent.decode_sliders("conv", sketch, number, number, 0, 0, 0, 0).shape == (28, 28)
+
+
+def test_bad_choices_fall_back_with_a_note(bad_sketches):
+    sketch = bad_sketches["L"]
+    assert "Unknown noise type" in demo.draw_update(sketch, 42, 0.3, 0)[0]
+    assert latent.switch_model("vae", sketch)[0] is not None
+    assert latent.interpolate("test digit 3 (#abc)", None, sketch) is None
+
+
+# --- through a running server -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    return Client(app_url, verbose=False)
+
+
+def _upload(path):
+    return {"background": None, "layers": [], "composite": handle_file(str(path)), "id": None}
+
+
+def test_the_server_answers_bad_input_and_keeps_serving(client, tmp_path):
+    text_file = tmp_path / "notes.png"
+    text_file.write_text("not an image")
+    answer = client.predict(_upload(text_file), "gaussian", 0.3, 0, api_name="/draw")
+    assert "could not be read" in answer[0]
+
+    good = tmp_path / "one.png"
+    Image.fromarray(_stroke(np.full((280, 280), 255, np.uint8), 0)).save(good)
+    for kind, amount, seed, note in [("gaussian", 7, 0, "clipped"), ("speckle", 0.3, 0, "Unknown noise type"),
+                                     ("gaussian", "lots", 0, "not a number"), ("gaussian", 0.3, "x", "whole number")]:
+        answer = client.predict(_upload(good), kind, amount, seed, api_name="/draw")
+        assert note in answer[0] and answer[1] is not None
+    huge = tmp_path / "huge.png"
+    Image.fromarray(_stroke(np.full((4096, 4096), 255, np.uint8), 0)).save(huge)
+    assert client.predict(_upload(huge), "gaussian", 0.3, 0, api_name="/draw")[1] is not None
+    assert client.predict("vae", _upload(good), api_name="/latent_switch")[0] is not None
+    assert client.predict("conv", _upload(good), "a", None, 1e300, 0, 0, 0, api_name="/latent_sliders")
+    assert client.predict(_upload(good), "gaussian", 0.2, 0, api_name="/draw")[0].startswith("What each model")
+
+
+def test_uploads_over_the_limit_are_refused_by_gradio(client, tmp_path):
+    noise = np.random.default_rng(0).integers(0, 256, (1800, 1800, 3), dtype=np.uint8)  # ~9.7 MB as PNG
+    big = tmp_path / "big.png"
+    Image.fromarray(noise).save(big)
+    assert big.stat().st_size > 5_000_000
+    with pytest.raises(Exception, match="(?i)exceed|too large|maximum"):
+        client.predict(_upload(big), "gaussian", 0.3, 0, api_name="/draw")
+    small = tmp_path / "small.png"
+    Image.fromarray(_stroke(np.full((100, 100), 255, np.uint8), 0)).save(small)
+    assert client.predict(_upload(small), "gaussian", 0.3, 0, api_name="/draw")[1] is not None

@@ -1,0 +1,31 @@
+"""The README keeps its promises: Spaces card, the two commands, CI running the same test command."""
+
+import re
+from pathlib import Path
+
+import gradio
+
+REPO = Path(__file__).resolve().parent.parent
+README = (REPO / "README.md").read_text()
+
+
+def test_spaces_front_matter():
+    front = README.split("---")[1]
+    fields = dict(line.split(": ", 1) for line in front.strip().splitlines())
+    assert fields["sdk"] == "gradio" and fields["app_file"] == "app.py"
+    assert fields["sdk_version"] == gradio.__version__
+    assert fields["python_version"].strip('"').startswith("3.")
+    pinned = re.search(r"^gradio==(\S+)$", (REPO / "requirements.txt").read_text(), re.M).group(1)
+    assert pinned == gradio.__version__
+
+
+def test_readme_opens_with_the_two_commands_and_ci_runs_the_second():
+    commands = re.findall(r"```bash\n(.+?)\n```", README.split("---", 2)[2])[:2]
+    assert commands[0].endswith("python app.py")
+    assert commands[1].endswith("python -m pytest -q")
+    assert commands[1] in (REPO / ".ci" / "run").read_text()
+
+
+def test_readme_tables_are_the_evaluation_output():
+    table = (REPO / "checkpoints" / "metrics.md").read_text()
+    assert f"<!-- metrics:start -->\n{table}<!-- metrics:end -->" in README
