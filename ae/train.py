@@ -12,7 +12,8 @@ Dead ReLUs: a bad start (or too high a learning rate) can silence the ReLUs and 
 no gradient then flows, the model draws one image whatever it is shown, and the loss sits flat above what
 predicting the mean image would give (the course recipe did this in one of two upsample runs here). After
 the first epoch, if it was long enough to judge (MIN_STEPS_TO_JUDGE), such a model restarts from the next
-seed (recorded in the card), so a run is still a pure function of --seed. Lower peak learning rates also
+seed (recorded in the card), so a run is still a pure function of --seed. So does a model with a code channel
+that no test image switches on: it would stay dead and cost the code a share of its capacity. Lower peak learning rates also
 kept more channels alive: the denoiser did best at the lowest rate tried (2e-3).
 """
 
@@ -30,7 +31,7 @@ from .data import load_mnist
 from .models import MODELS, Autoencoder, build
 from .noise import add_noise
 
-MAX_ATTEMPTS = 3
+MAX_ATTEMPTS = 5
 MIN_STEPS_TO_JUDGE = 200  # fewer steps than this leave even a live model's outputs nearly constant
 OUTPUT_SPREAD_FLOOR = 1e-3  # per-pixel spread of outputs across images below which a model draws one image
 EVAL_NOISE_SEED = 1234  # fixed test-time noise, so per-epoch figures compare across runs
@@ -81,8 +82,8 @@ def train_model(name: str, recipe: Recipe, seed: int, train_x: torch.Tensor, tes
         model, history = _run(name, recipe, run_seed, train_x, test_x, device, eval_amount, mean_image_mse)
         if model is not None:
             break
-        tqdm.write(f"{name}: collapsed in epoch 1 with seed {run_seed} (no better than the mean image, "
-                   f"MSE {mean_image_mse:.4f}); restarting with seed {run_seed + 1}")
+        tqdm.write(f"{name}: dead ReLUs after epoch 1 with seed {run_seed} (a silent code channel, or no "
+                   f"better than the mean image, MSE {mean_image_mse:.4f}); restarting with seed {run_seed + 1}")
     else:
         raise RuntimeError(f"{name}: training died {MAX_ATTEMPTS} times; try another --seed")
     model = model.cpu().eval()
@@ -104,6 +105,17 @@ def train_model(name: str, recipe: Recipe, seed: int, train_x: torch.Tensor, tes
     if checkpoint_dir is not None:
         save_checkpoint(model, card, checkpoint_dir)
     return model, card
+
+
+@torch.no_grad()
+def silent_code_channels(model: Autoencoder, test_x: torch.Tensor) -> int:
+    """How many channels (units, for the linear model) of the code are zero for every test image.
+
+    The code passes through a ReLU; a channel that no image switches on carries nothing and gets no
+    gradient, so it stays dead. The denoiser's 8-channel code lost 3 of them this way in one full run.
+    """
+    codes = model.eval().encode(test_x[:1000].to(_device(model)))  # (N, C, ...) or (N, units)
+    return int((codes.transpose(0, 1).flatten(1).amax(1) <= 0).sum())
 
 
 @torch.no_grad()
@@ -150,7 +162,8 @@ def _run(name, recipe, seed, train_x, test_x, device, eval_amount, mean_image_ms
         history.append({"epoch": epoch, "train_loss": round(total / steps_per_epoch, 6), "test_mse": round(mse, 6)})
         noisy = f" (Gaussian {eval_amount} in)" if eval_amount else ""
         tqdm.write(f"{name} epoch {epoch:2d}: train loss {total / steps_per_epoch:.5f}, test MSE{noisy} {mse:.5f}")
-        if epoch == 1 and steps_per_epoch >= MIN_STEPS_TO_JUDGE and collapsed(model, test_x, mean_image_mse):
+        if epoch == 1 and steps_per_epoch >= MIN_STEPS_TO_JUDGE and (
+                collapsed(model, test_x, mean_image_mse) or silent_code_channels(model, test_x)):
             return None, history
     return model, history
 

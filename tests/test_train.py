@@ -3,7 +3,7 @@ import torch
 
 from ae import load_pretrained, train
 from ae.models import build
-from ae.train import Recipe, collapsed, train_model
+from ae.train import Recipe, collapsed, silent_code_channels, train_model
 
 TINY = Recipe(epochs=3, batch_size=32, max_lr=3e-3)
 
@@ -50,6 +50,7 @@ def test_a_collapsed_run_restarts_from_the_next_seed(few_images, monkeypatch):
     verdicts = iter([True, False])
     monkeypatch.setattr(train, "MIN_STEPS_TO_JUDGE", 0)
     monkeypatch.setattr(train, "collapsed", lambda *args: next(verdicts))
+    monkeypatch.setattr(train, "silent_code_channels", lambda *args: 0)
     _, card = train_model("linear", Recipe(epochs=1, batch_size=32), 3, *few_images, checkpoint_dir=None)
     assert card["seed"] == 3 and card["run_seed"] == 4
 
@@ -60,3 +61,12 @@ def test_training_writes_a_loadable_checkpoint_with_its_card(few_images, tmp_pat
     card = read_card("linear", tmp_path)
     assert {"architecture", "code_size", "parameters", "recipe", "seed", "train_seconds", "test_mse"} <= card.keys()
     assert torch.equal(load_checkpoint("linear", tmp_path).decoder[0].weight, model.decoder[0].weight)
+
+
+def test_silent_code_channels_are_counted(few_images):
+    _, test_x = few_images
+    model = load_pretrained("upsample")
+    assert silent_code_channels(model, test_x) == 0
+    with torch.no_grad():
+        model.encoder[3].bias[[0, 2]] = -1e3  # two of the four code channels never switch on
+    assert silent_code_channels(model, test_x) == 2
