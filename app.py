@@ -15,6 +15,7 @@ from ae import demo, latent  # noqa: E402
 from ae.checkpoints import CheckpointError  # noqa: E402
 from ae.models import MODELS  # noqa: E402
 
+demo.write_gradio_cache_atomically()
 try:
     demo.pretrained()
 except CheckpointError as err:

@@ -47,6 +47,29 @@ def mnist_sample() -> tuple[np.ndarray, np.ndarray]:
         return sample["images"].astype(np.float32) / 255, sample["labels"]
 
 
+def write_gradio_cache_atomically() -> None:
+    """Work around a race in Gradio 6.31's image cache.
+
+    Gradio names a cached output image by its content hash and rewrites the file on every event, in place.
+    When two visitors get the same image at once (the same example digit, say), one request can serve the file
+    while the other has truncated it: the download ends early and the client sees a dropped connection.
+    Writing to a temporary name and renaming over the old file makes each reader see a whole file.
+    """
+    from gradio import processing_utils
+
+    def save_pil_to_cache(img, cache_dir, name="image", format="webp"):
+        data = processing_utils.encode_pil_to_bytes(img, format)
+        folder = Path(cache_dir) / processing_utils.hash_bytes(data)
+        folder.mkdir(exist_ok=True, parents=True)
+        target = (folder / f"{name}.{format}").resolve()
+        with tempfile.NamedTemporaryFile(dir=folder, delete=False) as temporary:
+            temporary.write(data)
+        Path(temporary.name).replace(target)
+        return str(target)
+
+    processing_utils.save_pil_to_cache = save_pil_to_cache
+
+
 def tolerate_bad_payloads(component: gr.components.Component) -> None:
     """Let `component` hand what it cannot parse to the callback, which answers with a clear message.
 

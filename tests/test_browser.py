@@ -82,6 +82,7 @@ def test_draw_then_noise_then_clear(page):
     for _ in range(6):
         page.keyboard.press("ArrowRight")
     expect(noisy).not_to_have_attribute("src", before, timeout=20_000)
+    page.wait_for_timeout(2000)  # let the queued slider events finish, as a person would before clearing
 
     page.locator('#sketch button[aria-label="Clear canvas"]').click()
     expect(page.locator("#status")).to_contain_text("Draw a digit", timeout=20_000)
