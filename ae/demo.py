@@ -230,18 +230,22 @@ def noise_sweep_figure(sketch, kind="gaussian", amount=0.0, seed=0) -> Figure | 
     return figure
 
 
+def sample_picks(per_digit: int) -> list[int]:
+    """Indices of the first `per_digit` sample digits of each class, in rounds of 0 to 9."""
+    _, labels = mnist_sample()
+    return [int(np.flatnonzero(labels == digit)[k]) for k in range(per_digit) for digit in range(10)]
+
+
 def example_gallery(count_per_digit: int = 1) -> list[tuple[np.ndarray, str]]:
     """Thumbnails of real MNIST test digits for the example row: (image, caption)."""
     images, labels = mnist_sample()
-    picks = [int(np.flatnonzero(labels == digit)[k]) for k in range(count_per_digit) for digit in range(10)]
-    return [(enlarge(images[i], 3), f"test digit {labels[i]}") for i in picks]
+    return [(enlarge(images[i], 3), f"test digit {labels[i]}") for i in sample_picks(count_per_digit)]
 
 
 def example_as_sketch(index: int, count_per_digit: int = 1, canvas: int = 280) -> dict:
     """The example at gallery position `index` as a Sketchpad value: dark ink on a light canvas."""
-    images, labels = mnist_sample()
-    digit, k = index % 10, index // 10
-    image = images[int(np.flatnonzero(labels == digit)[k % count_per_digit])]
+    picks = sample_picks(count_per_digit)
+    image = mnist_sample()[0][picks[index % len(picks)]]
     paper = np.repeat(np.repeat(((1 - image) * 255).astype(np.uint8), canvas // 28, 0), canvas // 28, 1)
     rgba = np.dstack([paper, paper, paper, np.full_like(paper, 255)])
     return {"background": rgba, "layers": [], "composite": rgba}

@@ -51,15 +51,22 @@ def score(model, images: torch.Tensor, amount: float, batch: int = 2000) -> dict
     return {key: value / len(images) for key, value in sums.items()}
 
 
+def principal_axes(data: torch.Tensor, count: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Mean (D,), top `count` principal directions (D, count), most variance first, and each one's share of the
+    total variance (count,), of the rows of `data` (N, D), in float64."""
+    data = data.flatten(1).double()
+    mean = data.mean(0)
+    eigenvalues, vectors = torch.linalg.eigh(torch.cov((data - mean).T))
+    top = eigenvalues.argsort(descending=True)[:count]
+    return mean, vectors[:, top], eigenvalues[top] / eigenvalues.clamp_min(0).sum()
+
+
 class PCA(torch.nn.Module):
     """The best linear code of a given size: project on the top principal components, clip to [0, 1]."""
 
     def __init__(self, train_images: torch.Tensor, components: int):
         super().__init__()
-        flat = train_images.flatten(1).double()
-        self.mean = flat.mean(0)
-        _, vectors = torch.linalg.eigh(torch.cov((flat - self.mean).T))
-        self.basis = vectors[:, -components:]  # eigh sorts ascending: the last columns hold the most variance
+        self.mean, self.basis, _ = principal_axes(train_images, components)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         flat = x.flatten(1).double() - self.mean

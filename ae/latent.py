@@ -17,7 +17,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image, ImageDraw
 
-from .demo import as_pixels, enlarge, mnist_sample, pretrained, read_drawing
+from .demo import as_pixels, enlarge, mnist_sample, pretrained, read_drawing, sample_picks
+from .evaluate import principal_axes
 from .metrics import mse_per_image
 from .models import MODELS
 from .plots import image_grid
@@ -67,15 +68,10 @@ def latent_space(name: str) -> LatentSpace:
         x = torch.from_numpy(images).unsqueeze(1)
         codes = model.encode(x)
         errors = mse_per_image(model.decode(codes), x).numpy()
-    codes = codes.flatten(1).double()
-    mean = codes.mean(0)
-    eigenvalues, vectors = torch.linalg.eigh(torch.cov((codes - mean).T))
-    top = eigenvalues.argsort(descending=True)[:COMPONENTS]
-    components = vectors[:, top]
-    codes, mean = codes.float().numpy(), mean.float().numpy()
-    return LatentSpace(name=name, codes=codes, labels=labels, mean=mean, components=components.float().numpy(),
-                       variance_share=(eigenvalues[top] / eigenvalues.clamp_min(0).sum()).float().numpy(),
-                       coords=(codes - mean) @ components.float().numpy(), errors=errors)
+    mean, components, share = (t.float().numpy() for t in principal_axes(codes, COMPONENTS))
+    codes = codes.flatten(1).numpy()
+    return LatentSpace(name=name, codes=codes, labels=labels, mean=mean, components=components,
+                       variance_share=share, coords=(codes - mean) @ components, errors=errors)
 
 
 @torch.no_grad()
@@ -249,8 +245,7 @@ def manifold_grid(name: str, size: int = GRID_SIZE) -> np.ndarray:
 def sample_choices(count: int = 30) -> list[str]:
     """Dropdown labels for the first `count` sample digits, three of each class."""
     _, labels = mnist_sample()
-    picks = [int(np.flatnonzero(labels == d)[k]) for k in range(count // 10) for d in range(10)]
-    return [f"test digit {labels[i]} (#{i})" for i in picks]
+    return [f"test digit {labels[i]} (#{i})" for i in sample_picks(count // 10)]
 
 
 def _choice_image(choice: str, sketch) -> np.ndarray | None:

@@ -12,9 +12,9 @@ Dead ReLUs: a bad start (or too high a learning rate) can silence the ReLUs and 
 no gradient then flows, the model draws one image whatever it is shown, and the loss sits flat above what
 predicting the mean image would give (the course recipe did this in one of two upsample runs here). After
 the first epoch, if it was long enough to judge (MIN_STEPS_TO_JUDGE), such a model restarts from the next
-seed (recorded in the card), so a run is still a pure function of --seed. So does a model with a code channel
-that no test image switches on: it would stay dead and cost the code a share of its capacity. Lower peak learning rates also
-kept more channels alive: the denoiser did best at the lowest rate tried (2e-3).
+seed (recorded in the card), so a run is still a pure function of --seed. So does a model with a code
+channel that no test image switches on: it would stay dead and cost the code a share of its capacity. Lower
+peak learning rates also kept more channels alive: the denoiser did best at the lowest rate tried (2e-3).
 """
 
 import argparse
