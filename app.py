@@ -8,6 +8,11 @@ import os
 import sys
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # nothing leaves the machine at start
+# Gradio summarises its queue statistics with pandas after every event by default (over up to 10,000
+# past events): under load that costs more than drawing the digits. Every 1,000 events is plenty.
+os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
+# Two events of a kind at a time: `python -m ae.bench` compares 1, 2 and 4 on two cores (README, "Speed").
+os.environ.setdefault("GRADIO_DEFAULT_CONCURRENCY_LIMIT", "2")
 
 import gradio as gr  # noqa: E402
 
@@ -15,6 +20,7 @@ from ae import demo, latent  # noqa: E402
 from ae.checkpoints import CheckpointError  # noqa: E402
 from ae.models import MODELS  # noqa: E402
 
+demo.limit_malloc_arenas()
 demo.write_gradio_cache_atomically()
 try:
     demo.pretrained()
@@ -42,10 +48,10 @@ CSS = """
 DIGIT_HEIGHT = 200  # pixels on the page for a 28x28 image
 
 
-def digit_image(label: str, elem_id: str | None = None) -> gr.Image:
-    """A 28x28 digit shown large, each pixel a crisp square (see CSS)."""
-    return gr.Image(format="png", label=label, elem_id=elem_id, elem_classes="pixel", height=DIGIT_HEIGHT,
-                    interactive=False, buttons=[])
+def digit_image(label: str, elem_id: str | None = None, height: int = DIGIT_HEIGHT) -> gr.Image:
+    """28x28 digits shown large, each pixel a crisp square (see CSS), sent inline with the event's answer."""
+    return demo.send_inline(gr.Image(format="png", label=label, elem_id=elem_id, elem_classes="pixel",
+                                     height=height, interactive=False, buttons=[]))
 
 
 with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
@@ -80,7 +86,7 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                         gr.Markdown("The same corrupted copy goes to all four models; the seed fixes it.",
                                     elem_classes="blurb")
         gr.Markdown("### What each model redraws (scores compare its output with your clean digit)")
-        outputs, metrics, errors = {}, {}, {}
+        outputs, metrics = {}, {}
         with gr.Row():
             for name, model in MODELS.items():
                 with gr.Column(min_width=150):
@@ -88,11 +94,14 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                     metrics[name] = gr.Markdown(elem_id=f"metrics-{name}")
                     gr.Markdown(model.blurb, elem_classes="blurb")
         with gr.Accordion("Error maps: where each output differs from your clean digit", open=False):
-            with gr.Row():
-                for name, model in MODELS.items():
-                    errors[name] = digit_image(model.title)
-        sweep = gr.Plot(label="Noise sweep: each model's error on your digit as the noise grows "
-                              "(dashed line: the slider)")
+            error_maps = digit_image("Left to right: " + " · ".join(model.title for model in MODELS.values()),
+                                     "error-maps")
+            gr.Markdown("Black: the output matches your digit there; yellow: off by the whole range.",
+                        elem_classes="blurb")
+        sweep = gr.LinePlot(x=demo.SWEEP_COLUMNS[0], y=demo.SWEEP_COLUMNS[1], color=demo.SWEEP_COLUMNS[2],
+                            color_map=demo.SWEEP_COLOURS, x_lim=[0, 1], elem_id="sweep",
+                            label="Noise sweep: each model's error on your digit as the noise of the chosen "
+                                  "type grows (grey line: the slider)")
         gr.Markdown("### Examples: real MNIST test digits (click one to load it)")
         examples = gr.Gallery(demo.example_gallery(), columns=10, height=110, allow_preview=False,
                               show_label=False, elem_id="examples", buttons=[])
@@ -125,28 +134,30 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                 reset = gr.Button("Reset to my drawing")
             with gr.Column(scale=2):
                 slider_digit = digit_image("Decoded from the sliders", "slider-digit")
-        gr.Markdown("### Interpolation\nA straight line between two codes, decoded at 9 points by every model. "
-                    "The first row just fades the pixels: compare how the models morph one digit into another.")
+        gr.Markdown("### Interpolation\nA straight line between two codes, decoded at 9 points by every model, "
+                    "From on the left, To on the right. The first row just fades the pixels; then, top to bottom: "
+                    + ", ".join(model.title for model in MODELS.values())
+                    + ". Compare how the models morph one digit into another.")
         with gr.Row():
             start = gr.Dropdown([latent.MY_DRAWING, *latent.sample_choices()], value=latent.MY_DRAWING,
                                 label="From")
             end = gr.Dropdown(latent.sample_choices(), value=latent.sample_choices()[3], label="To")
             interpolate_button = gr.Button("Interpolate")
-        interpolation = gr.Plot(label="Interpolation strips")
+        interpolation = digit_image("Interpolation strips", "interpolation", height=420)
         gr.Markdown("### Manifold\nA 15×15 grid of codes spread over the map's plane, all decoded: how the decoder "
                     "lays out digits along the two main directions.")
         grid = gr.Image(format="png", interactive=False, elem_id="manifold", buttons=[], height=560,
                         label="Decoded grid over components 1 (left to right) and 2 (bottom to top)")
 
-    # Events: every change redraws the panels at once, then the (slower) sweep plot after them.
+    # Events: every change redraws the panels at once, then the sweep plot after them.
     # The sketch pad's events carry the public API names; the other triggers repeat them unnamed.
     draw_inputs = [sketch, noise_kind, amount, seed]
-    draw_outputs = [status, preview, noisy, *outputs.values(), *metrics.values(), *errors.values()]
+    draw_outputs = [status, preview, noisy, *outputs.values(), *metrics.values(), error_maps]
     for index, trigger in enumerate((sketch.change, noise_kind.change, amount.change, seed.change)):
         public = index == 0
         trigger(demo.draw_update, draw_inputs, draw_outputs, show_progress="hidden", trigger_mode="always_last",
                 api_name="draw" if public else False).then(
-            demo.noise_sweep_figure, draw_inputs, sweep, show_progress="hidden",
+            demo.noise_sweep_table, draw_inputs, sweep, show_progress="hidden",
             api_name="noise_sweep" if public else False)
     reseed.click(demo.new_seed, None, seed, api_name="new_seed")
     examples.select(demo.on_example_select, None, sketch, api_name=False)  # needs a click: not an API
@@ -167,8 +178,13 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
     for component in (sketch, noise_kind, amount, seed, model_choice, *sliders, start, end):
         demo.tolerate_bad_payloads(component)
 
-app.queue(default_concurrency_limit=4, max_size=64)
-LAUNCH_OPTIONS = {"js": SELECT_BRUSH_JS, "css": CSS, "max_file_size": "5mb"}
+# At most 64 events wait; the next visitor is told at once that the queue is full. Queue positions go out every
+# 2 s, not after every event: with 32 clients waiting that was 32 messages per event, for bars no panel shows.
+QUEUE_OPTIONS = {"max_size": 64, "status_update_rate": 2}
+app.queue(**QUEUE_OPTIONS)
+# 8 worker threads are plenty for events that run two at a time (Gradio's default is 40); uploads over 5 MB
+# are refused by Gradio before any callback sees them.
+LAUNCH_OPTIONS = {"js": SELECT_BRUSH_JS, "css": CSS, "max_file_size": "5mb", "max_threads": 8}
 
 if __name__ == "__main__":
     app.launch(**LAUNCH_OPTIONS)

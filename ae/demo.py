@@ -4,7 +4,10 @@ Plain functions that `app.py` wires to Gradio events; tests call them without a 
 sends (an empty canvas, odd numbers, a broken image) comes back as a clear message, never an exception.
 """
 
+import base64
+import ctypes
 import functools
+import io
 import json
 import math
 import random
@@ -14,9 +17,11 @@ from pathlib import Path
 
 import gradio as gr
 import numpy as np
+import pandas as pd
 import torch
+from gradio.data_classes import ImageData
 from matplotlib import colormaps
-from matplotlib.figure import Figure
+from matplotlib.colors import to_hex
 
 from .checkpoints import CHECKPOINT_DIR, load_pretrained
 from .metrics import mse_per_image, psnr_per_image
@@ -30,6 +35,7 @@ PIXEL_SCALE = 8  # 28 px shown as 224 px
 SWEEP_AMOUNTS = np.linspace(0, 1, 11)
 EMPTY_PROMPT = "✏️ Draw a digit on the pad, or click an example below, to see what each model makes of it."
 NOISE_LABELS = {"gaussian": "Gaussian", "salt_pepper": "Salt & pepper", "mask": "Masking"}
+M_ARENA_MAX = -8  # glibc's mallopt parameter number (malloc.h)
 _HEAT = (colormaps["magma"](np.linspace(0, 1, 256))[:, :3] * 255).astype(np.uint8)
 
 
@@ -47,11 +53,25 @@ def mnist_sample() -> tuple[np.ndarray, np.ndarray]:
         return sample["images"].astype(np.float32) / 255, sample["labels"]
 
 
+def limit_malloc_arenas(arenas: int = 2) -> None:
+    """Cap glibc's malloc arenas for this process, as MALLOC_ARENA_MAX would.
+
+    Gradio runs callbacks on a pool of threads and glibc gives each thread its own arena (up to eight per
+    core); the memory they hold on to after a burst of requests adds some 40 MB to the server's footprint.
+    Does nothing where the C library is not glibc.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.mallopt(M_ARENA_MAX, arenas)
+
+
 def write_gradio_cache_atomically() -> None:
     """Work around a race in Gradio 6.31's image cache.
 
     Gradio names a cached output image by its content hash and rewrites the file on every event, in place.
-    When two visitors get the same image at once (the same example digit, say), one request can serve the file
+    When two visitors get the same image at once (the same latent map, say), one request can serve the file
     while the other has truncated it: the download ends early and the client sees a dropped connection.
     Writing to a temporary name and renaming over the old file makes each reader see a whole file.
     """
@@ -68,6 +88,44 @@ def write_gradio_cache_atomically() -> None:
         return str(target)
 
     processing_utils.save_pil_to_cache = save_pil_to_cache
+
+
+def send_inline(image: gr.Image) -> gr.Image:
+    """Make `image` send its picture inside the event's answer, as a PNG data URL, and return it.
+
+    A stroke on the sketch pad redraws seven small pictures. As plain gr.Image outputs each would be written to
+    Gradio's cache and fetched by the browser (or an API client) in a request of its own; inline, a whole
+    update is one message. The page shows them with Gradio's own image view, by the data URL route Gradio
+    itself takes for SVG images. (Set on the instance, as `tolerate_bad_payloads` does: a subclass of a
+    Gradio component makes Gradio write a type stub beside this module on every import.)
+    """
+    def postprocess(value) -> ImageData | None:
+        if value is None:
+            return None
+        return ImageData(url=png_data_url(np.asarray(value)), orig_name="digit.png", mime_type="image/png")
+
+    image.postprocess = postprocess
+    image.api_info_as_output = lambda: {
+        "type": "object", "properties": {"url": {"type": "string", "description": "data:image/png;base64,..."}},
+        "description": "the image inline as a PNG data URL (see ae.demo.read_png_data_url)"}
+    return image
+
+
+def png_data_url(pixels: np.ndarray) -> str:
+    from PIL import Image
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="png")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def read_png_data_url(image: dict) -> np.ndarray:
+    """The pixels of an image sent inline (see send_inline) as an API caller receives it:
+    {"url": "data:image/png;base64,...", ...}."""
+    from PIL import Image
+    header, _, payload = image["url"].partition(",")
+    if header != "data:image/png;base64":
+        raise ValueError(f"not a PNG data URL: {header[:40]!r}")
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(payload))))
 
 
 def tolerate_bad_payloads(component: gr.components.Component) -> None:
@@ -162,6 +220,23 @@ def error_map(output: np.ndarray, clean: np.ndarray) -> np.ndarray:
     return _HEAT[as_pixels(np.abs(output - clean))]
 
 
+def tile(pictures: np.ndarray, gap) -> np.ndarray:
+    """(rows, columns, height, width, ...) pictures as one, neighbours one pixel of value `gap` apart."""
+    rows, columns, height, width = pictures.shape[:4]
+    padding = [(0, 0), (0, 0), (0, 1), (0, 1)] + [(0, 0)] * (pictures.ndim - 4)
+    sheet = np.pad(pictures, padding, constant_values=gap).swapaxes(1, 2)
+    return sheet.reshape(rows * (height + 1), columns * (width + 1), *pictures.shape[4:])[:-1, :-1]
+
+
+def error_strip(outputs: dict[str, np.ndarray], clean: np.ndarray) -> np.ndarray:
+    """Every model's error map side by side, in MODEL_NAMES order, one white pixel apart: (28, 4 * 29 - 1, 3).
+
+    One picture rather than four: the maps share one scale for comparing, and every output of an event adds
+    Gradio work on the server (one strip serves about 5% more draws a second than four maps; README, "Speed").
+    """
+    return tile(np.stack([error_map(outputs[name], clean) for name in MODEL_NAMES])[None], 255)
+
+
 def metric_line(mse: float, psnr: float) -> str:
     return f"**MSE** {mse:.4f} · **PSNR** {psnr:.1f} dB"
 
@@ -170,7 +245,7 @@ def metric_line(mse: float, psnr: float) -> str:
 DRAW_OUTPUTS = ["status", "preview", "noisy",
                 *[f"{name}_image" for name in MODEL_NAMES],
                 *[f"{name}_metrics" for name in MODEL_NAMES],
-                *[f"{name}_error" for name in MODEL_NAMES]]
+                "error_maps"]
 
 
 def read_drawing(sketch) -> tuple[np.ndarray | None, str | None]:
@@ -195,11 +270,11 @@ def draw_update(sketch, kind="gaussian", amount=0.0, seed=0) -> tuple:
     return (status, as_pixels(result.clean), as_pixels(result.noisy),
             *[as_pixels(result.outputs[name]) for name in MODEL_NAMES],
             *[metric_line(result.mse[name], result.psnr[name]) for name in MODEL_NAMES],
-            *[error_map(result.outputs[name], result.clean) for name in MODEL_NAMES])
+            error_strip(result.outputs, result.clean))
 
 
 def _blank(message: str) -> tuple:
-    return (message, None, None, *[None] * len(MODEL_NAMES), *[""] * len(MODEL_NAMES), *[None] * len(MODEL_NAMES))
+    return (message, None, None, *[None] * len(MODEL_NAMES), *[""] * len(MODEL_NAMES), None)
 
 
 @torch.no_grad()
@@ -211,23 +286,30 @@ def noise_sweep(clean: np.ndarray, noise: NoiseSettings) -> dict[str, np.ndarray
     return {name: mse_per_image(model(noisy), batch).numpy() for name, model in pretrained().items()}
 
 
-def noise_sweep_figure(sketch, kind="gaussian", amount=0.0, seed=0) -> Figure | None:
-    """MSE against noise amount for the current drawing, one line per model, the current amount marked."""
+SWEEP_COLUMNS = ["noise amount", "MSE vs your clean digit", "model"]
+SWEEP_MARKER = "your noise amount"  # the series that draws the slider's position as a vertical line
+# A plot's colour map must name every series it shows: matplotlib's first four colours, and grey for the slider.
+SWEEP_COLOURS = {**{MODELS[name].title: to_hex(colour) for name, colour in zip(MODEL_NAMES, colormaps["tab10"].colors)},
+                 SWEEP_MARKER: "#999999"}
+
+
+def noise_sweep_table(sketch, kind="gaussian", amount=0.0, seed=0) -> pd.DataFrame | None:
+    """MSE against noise amount for the current drawing: a row per (model, amount), in SWEEP_COLUMNS.
+
+    Two more rows, of the series SWEEP_MARKER, draw the current amount as a vertical line. The browser renders
+    the plot (gr.LinePlot); as a matplotlib figure it cost the server about 120 ms a stroke, four times the
+    rest of the update.
+    """
     noise = NoiseSettings.parse(kind, amount, seed)
     clean, _ = read_drawing(sketch)
     if clean is None:
         return None
     curves = noise_sweep(clean, noise)
-    figure = Figure(figsize=(6, 3.2), layout="constrained")
-    axes = figure.subplots()
-    for name, curve in curves.items():
-        axes.plot(SWEEP_AMOUNTS, curve, marker="o", markersize=3, label=MODELS[name].title)
-    axes.axvline(noise.amount, color="grey", linestyle="--", linewidth=1, label="current amount")
-    axes.set_xlabel(f"{NOISE_LABELS[noise.kind]} noise amount")
-    axes.set_ylabel("MSE vs your clean digit")
-    axes.legend(fontsize=7)
-    axes.grid(alpha=0.3)
-    return figure
+    rows = [(float(level), float(mse), MODELS[name].title)
+            for name, curve in curves.items() for level, mse in zip(SWEEP_AMOUNTS, curve)]
+    highest = max(mse for _, mse, _ in rows)
+    rows += [(noise.amount, 0.0, SWEEP_MARKER), (noise.amount, highest, SWEEP_MARKER)]
+    return pd.DataFrame(rows, columns=SWEEP_COLUMNS)
 
 
 def sample_picks(per_digit: int) -> list[int]:

@@ -6,6 +6,7 @@ trained on that sees a drawing well only after the same treatment: ink as white 
 bounding box, longer side 20 pixels, centre of mass at the centre.
 """
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -122,5 +123,7 @@ def ink_map(image: np.ndarray) -> np.ndarray:
         image = image[..., None]
     border = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
     canvas = np.median(border, axis=0)
-    ink = np.abs(image - canvas).max(axis=2)
+    # The largest difference over the channels. Pairwise maxima of whole channel planes: numpy's
+    # .max(axis=2) over a length-3 last axis is some 20x slower, a quarter of a request's time.
+    ink = functools.reduce(np.maximum, np.moveaxis(np.abs(image - canvas), -1, 0))
     return np.where(ink > INK_FLOOR, ink, 0).astype(np.float32)

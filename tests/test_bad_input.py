@@ -6,7 +6,6 @@ First the plain functions, then the same through a running server, which must ke
 import numpy as np
 import pytest
 from gradio_client import Client, handle_file
-from matplotlib.figure import Figure
 from PIL import Image
 
 from ae import demo, latent
@@ -75,14 +74,14 @@ def test_the_expected_ones_are_drawings_and_the_rest_are_explained(bad_sketches)
 
 def test_every_other_callback_answers_every_sketch(bad_sketches, tmp_path):
     for label, sketch in bad_sketches.items():
-        assert demo.noise_sweep_figure(sketch, "mask", 0.5, 1) is None or label in {
+        assert demo.noise_sweep_table(sketch, "mask", 0.5, 1) is None or label in {
             "4096x4096", "RGB", "L", "RGBA", "16-bit", "float", "float with NaN", "PIL 16-bit"}
         assert isinstance(demo.export(sketch, "gaussian", 0.2, 0, tmp_path / "export"), list), label
         switched = latent.switch_model("linear", sketch)
         assert isinstance(switched[2], str), label
         assert latent.decode_sliders("linear", sketch, 0, 0, 0, 0, 0, 0).shape == (28, 28), label
-        assert latent.interpolate(latent.MY_DRAWING, latent.sample_choices()[0], sketch) is None or isinstance(
-            latent.interpolate(latent.MY_DRAWING, latent.sample_choices()[0], sketch), Figure)
+        strips = latent.interpolate(latent.MY_DRAWING, latent.sample_choices()[0], sketch)
+        assert strips is None or strips.dtype == np.uint8, label
 
 
 @pytest.mark.parametrize("number", NUMBERS, ids=repr)
@@ -91,8 +90,16 @@ def test_bad_numbers_are_corrected_with_a_note(bad_sketches, number):
     as_amount = demo.draw_update(sketch, "gaussian", number, 0)
     assert as_amount[1] is not None and "Noise amount" in as_amount[0]  # every NUMBERS entry is a bad amount
     assert demo.draw_update(sketch, "gaussian", 0.3, number)[1] is not None  # as a seed: used, or noted
-    assert demo.noise_sweep_figure(sketch, "gaussian", number, number) is not None
+    assert demo.noise_sweep_table(sketch, "gaussian", number, number) is not None
     assert latent.decode_sliders("conv", sketch, number, number, 0, 0, 0, 0).shape == (28, 28)
+
+
+@pytest.mark.parametrize("number, position", [(float("nan"), 0), (float("-inf"), 0), ("abc", 0), (None, 0), ([], 0),
+                                              (5, latent.SLIDER_RANGE), (-1e300, -latent.SLIDER_RANGE)], ids=repr)
+def test_bad_slider_values_decode_as_the_nearest_position_on_the_slider(bad_sketches, number, position):
+    sketch = bad_sketches["RGB"]
+    assert np.array_equal(latent.decode_sliders("conv", sketch, 1, number, 0, 0, 0, 0),
+                          latent.decode_sliders("conv", sketch, 1, position, 0, 0, 0, 0))
 
 
 def test_bad_choices_fall_back_with_a_note(bad_sketches):

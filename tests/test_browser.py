@@ -73,8 +73,13 @@ def test_draw_then_noise_then_clear(page):
         expect(page.locator(f"#out-{name} img")).to_be_visible(timeout=20_000)
         expect(page.locator(f"#metrics-{name}")).to_contain_text("MSE", timeout=20_000)
         expect(page.locator(f"#metrics-{name}")).to_contain_text("dB")
+    expect(page.locator("#sweep canvas, #sweep svg").first).to_be_visible(timeout=20_000)  # the browser draws it
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "draw.png"), full_page=True)
+    page.locator("#sweep").screenshot(path=str(SCREENSHOTS / "sweep.png"))
+    page.get_by_text("Error maps: where each output differs").click()
+    expect(page.locator("#error-maps img")).to_be_visible(timeout=20_000)
+    page.locator("#error-maps").screenshot(path=str(SCREENSHOTS / "error-maps.png"))
 
     noisy = page.locator("#noisy img")
     before = noisy.get_attribute("src")
@@ -88,6 +93,7 @@ def test_draw_then_noise_then_clear(page):
     expect(page.locator("#status")).to_contain_text("Draw a digit", timeout=20_000)
     expect(page.locator("#out-linear img")).to_have_count(0, timeout=20_000)
     expect(page.locator("#preview img")).to_have_count(0)
+    expect(page.locator("#error-maps img")).to_have_count(0)
 
 
 def test_latent_tab_click_and_slider(page):

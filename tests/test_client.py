@@ -7,7 +7,8 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from ae import demo
+from ae import demo, latent
+from ae.models import MODELS
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,7 @@ def test_draw(client, drawing):
     assert len(result) == len(demo.DRAW_OUTPUTS)
     status, preview = result[0], result[1]
     assert status.startswith("What each model makes")
-    assert np.asarray(Image.open(preview)).shape[:2] == (28, 28)
+    assert demo.read_png_data_url(preview).shape == (28, 28)  # digits come inline, not as files to fetch
     metrics = result[3 + len(demo.MODEL_NAMES):3 + 2 * len(demo.MODEL_NAMES)]
     assert all(line.startswith("**MSE** ") for line in metrics)
 
@@ -46,8 +47,9 @@ def test_draw_with_an_empty_canvas_and_bad_numbers(client):
 
 
 def test_noise_sweep(client, drawing):
-    plot = client.predict(drawing, "mask", 0.5, 1, api_name="/noise_sweep")
-    assert plot["type"] == "matplotlib" and plot["plot"].startswith("data:image/")
+    table = client.predict(drawing, "mask", 0.5, 1, api_name="/noise_sweep")
+    assert table["columns"] == demo.SWEEP_COLUMNS  # rows the browser plots, not a picture
+    assert {row[2] for row in table["data"]} == {*(model.title for model in MODELS.values()), demo.SWEEP_MARKER}
 
 
 def test_new_seed(client):
@@ -72,10 +74,10 @@ def test_latent_switch(client, drawing):
 def test_latent_sliders(client, drawing):
     first = client.predict("denoise", drawing, 0, 0, 0, 0, 0, 0, api_name="/latent_sliders")
     moved = client.predict("denoise", drawing, 5, 0, 0, 0, 0, 0, api_name="/latent_sliders")
-    assert not np.array_equal(np.asarray(Image.open(first)), np.asarray(Image.open(moved)))
+    assert not np.array_equal(demo.read_png_data_url(first), demo.read_png_data_url(moved))
 
 
 def test_latent_interpolate(client, drawing):
     from ae.latent import MY_DRAWING, sample_choices
-    plot = client.predict(MY_DRAWING, sample_choices()[2], drawing, api_name="/latent_interpolate")
-    assert plot["type"] == "matplotlib"
+    strips = client.predict(MY_DRAWING, sample_choices()[2], drawing, api_name="/latent_interpolate")
+    assert demo.read_png_data_url(strips).shape == (5 * 29 - 1, latent.INTERPOLATION_STEPS * 29 - 1)

@@ -1,5 +1,6 @@
 import json
 
+import gradio as gr
 import numpy as np
 import pytest
 
@@ -25,8 +26,8 @@ def test_a_drawing_fills_every_panel(seven):
     assert len(result) == len(demo.DRAW_OUTPUTS)
     for name in ["preview", "noisy", *[f"{m}_image" for m in MODELS]]:
         assert result[OUT[name]].shape == (28, 28) and result[OUT[name]].dtype == np.uint8, name
-    for name in MODELS:
-        assert result[OUT[f"{name}_error"]].shape == (28, 28, 3), name
+    strip = result[OUT["error_maps"]]
+    assert strip.shape == (28, 4 * 29 - 1, 3) and (strip[:, 28::29] == 255).all()  # four maps, white between
     for name in MODELS:
         assert result[OUT[f"{name}_metrics"]].startswith("**MSE** ")
     assert "What each model makes" in result[OUT["status"]]
@@ -47,11 +48,25 @@ def test_more_noise_hurts_the_plain_models_more_than_the_denoiser(seven):
     assert all(0 <= y.min() and y.max() <= 1 for y in result.outputs.values())
 
 
+def test_digits_travel_inline_as_lossless_pngs(seven):
+    """Every image of a draw update is sent inside the answer: nothing for Gradio to cache or the page to fetch."""
+    component = demo.send_inline(gr.Image())
+    images = [value for value in demo.draw_update(seven, "gaussian", 0.3, 0) if isinstance(value, np.ndarray)]
+    assert len(images) == 3 + len(MODELS)  # preview, noisy, outputs, error maps
+    for pixels in images:
+        sent = component.postprocess(pixels).model_dump()
+        assert sent["path"] is None
+        assert np.array_equal(demo.read_png_data_url(sent), pixels)
+    assert component.postprocess(None) is None
+    with pytest.raises(ValueError, match="not a PNG data URL"):
+        demo.read_png_data_url({"url": "data:image/jpeg;base64,AAAA"})
+
+
 def test_an_empty_canvas_blanks_the_outputs_with_a_prompt():
     result = demo.draw_update({"background": None, "layers": [], "composite": None}, "gaussian", 0.5, 0)
     assert result[OUT["status"]] == demo.EMPTY_PROMPT
     assert all(result[OUT[name]] is None for name in ["preview", "noisy", *[f"{m}_image" for m in MODELS]])
-    assert demo.noise_sweep_figure(None) is None
+    assert demo.noise_sweep_table(None) is None
 
 
 @pytest.mark.parametrize("kind, amount, seed, note", [
@@ -81,9 +96,12 @@ def test_noise_sweep_starts_at_the_clean_reconstruction(seven):
     for name, curve in curves.items():
         assert curve.shape == demo.SWEEP_AMOUNTS.shape
         assert curve[0] == pytest.approx(at_zero.mse[name], rel=1e-5)
-    figure = demo.noise_sweep_figure(seven, "mask", 0.4, 3)
-    axes = figure.axes[0]
-    assert len(axes.lines) == len(MODELS) + 1 and axes.lines[-1].get_xdata()[0] == 0.4
+    table = demo.noise_sweep_table(seven, "mask", 0.4, 3)
+    amount, mse, series = demo.SWEEP_COLUMNS
+    assert set(table[series]) == {model.title for model in MODELS.values()} | {demo.SWEEP_MARKER}
+    assert len(table) == len(MODELS) * len(demo.SWEEP_AMOUNTS) + 2 and table[mse].notna().all()
+    marker = table[table[series] == demo.SWEEP_MARKER]
+    assert list(marker[amount]) == [0.4, 0.4] and marker[mse].max() == table[mse].max()
 
 
 def test_an_example_loads_as_that_digit():

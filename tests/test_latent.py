@@ -128,6 +128,11 @@ def test_switching_models_gives_every_panel_and_a_hardness_hint():
 
 def test_interpolate_from_the_drawing_or_between_test_digits():
     choices = latent.sample_choices()
-    assert latent.interpolate(latent.MY_DRAWING, choices[1], demo.example_as_sketch(2)) is not None
+    strips = latent.interpolate(latent.MY_DRAWING, choices[1], demo.example_as_sketch(2))
+    rows = latent.interpolation_rows(demo.sketch_to_mnist(demo.example_as_sketch(2)),
+                                     latent._choice_image(choices[1], None))
+    assert strips.shape == (len(rows) * 29 - 1, latent.INTERPOLATION_STEPS * 29 - 1)
+    np.testing.assert_array_equal(strips[29:57, 29 * 8:], demo.as_pixels(rows[1][1][8]))  # linear's last digit
+    assert (strips[28] == 255).all() and (strips[:, 28] == 255).all()  # white lines between the digits
     assert latent.interpolate(choices[0], choices[5], None) is not None
     assert latent.interpolate(latent.MY_DRAWING, choices[1], None) is None
