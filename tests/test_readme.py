@@ -1,9 +1,12 @@
 """The README keeps its promises: Spaces card, the two commands, CI running the same test command."""
 
+import json
 import re
 from pathlib import Path
 
 import gradio
+
+from ae.bench import readme_table
 
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text()
@@ -29,3 +32,8 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_second():
 def test_readme_tables_are_the_evaluation_output():
     table = (REPO / "checkpoints" / "metrics.md").read_text()
     assert f"<!-- metrics:start -->\n{table}<!-- metrics:end -->" in README
+
+
+def test_readme_speed_tables_are_the_benchmark_output():
+    results = json.loads((REPO / "checkpoints" / "bench.json").read_text())
+    assert f"<!-- bench:start -->\n{readme_table(results)}<!-- bench:end -->" in README
