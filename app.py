@@ -12,6 +12,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # nothing leaves the
 # past events): under load that costs more than drawing the digits. Every 1,000 events is plenty.
 os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
 # Two events of a kind at a time: `python -m ae.bench` compares 1, 2 and 4 on two cores (README, "Speed").
+# More do not run faster: Gradio's own work per event holds the interpreter lock.
 os.environ.setdefault("GRADIO_DEFAULT_CONCURRENCY_LIMIT", "2")
 
 import gradio as gr  # noqa: E402
@@ -150,15 +151,16 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                         label="Decoded grid over components 1 (left to right) and 2 (bottom to top)")
 
     # Events: every change redraws the panels at once, then the sweep plot after them.
-    # The sketch pad's events carry the public API names; the other triggers repeat them unnamed.
+    # The sketch pad's events carry the public API names; the other triggers repeat them unnamed, and share
+    # their concurrency limit (a stroke and a slider move are the same work).
     draw_inputs = [sketch, noise_kind, amount, seed]
     draw_outputs = [status, preview, noisy, *outputs.values(), *metrics.values(), error_maps]
     for index, trigger in enumerate((sketch.change, noise_kind.change, amount.change, seed.change)):
         public = index == 0
         trigger(demo.draw_update, draw_inputs, draw_outputs, show_progress="hidden", trigger_mode="always_last",
-                api_name="draw" if public else False).then(
+                api_name="draw" if public else False, concurrency_id="draw").then(
             demo.noise_sweep_table, draw_inputs, sweep, show_progress="hidden",
-            api_name="noise_sweep" if public else False)
+            api_name="noise_sweep" if public else False, concurrency_id="noise_sweep")
     reseed.click(demo.new_seed, None, seed, api_name="new_seed")
     examples.select(demo.on_example_select, None, sketch, api_name=False)  # needs a click: not an API
     export_button.click(demo.export_to_temp, draw_inputs, export_files, api_name="export")
@@ -182,8 +184,8 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
 # 2 s, not after every event: with 32 clients waiting that was 32 messages per event, for bars no panel shows.
 QUEUE_OPTIONS = {"max_size": 64, "status_update_rate": 2}
 app.queue(**QUEUE_OPTIONS)
-# 8 worker threads are plenty for events that run two at a time (Gradio's default is 40); uploads over 5 MB
-# are refused by Gradio before any callback sees them.
+# 8 worker threads for callbacks and their pre- and postprocessing (Gradio's default is 40): with the lock
+# held by one at a time, more threads add only switching and memory. Gradio refuses uploads over 5 MB itself.
 LAUNCH_OPTIONS = {"js": SELECT_BRUSH_JS, "css": CSS, "max_file_size": "5mb", "max_threads": 8}
 
 if __name__ == "__main__":
