@@ -260,14 +260,15 @@ def _choice_image(choice: str, sketch) -> np.ndarray | None:
         return None
 
 
-def interpolation_rows(start: np.ndarray, end: np.ndarray, steps: int = INTERPOLATION_STEPS) -> list:
-    """(label, images (steps, 28, 28)): a pixel crossfade, then each model's straight line between codes."""
+def interpolation_rows(start: np.ndarray, end: np.ndarray, steps: int = INTERPOLATION_STEPS) -> np.ndarray:
+    """(1 + len(MODELS), steps, 28, 28): a pixel crossfade, then each model's straight line between codes,
+    in MODELS order (the order app.py names the rows in)."""
     weights = np.linspace(0, 1, steps, dtype=np.float32)[:, None]
-    rows = [("pixels", (1 - weights[:, :, None]) * start + weights[:, :, None] * end)]
+    rows = [(1 - weights[:, :, None]) * start + weights[:, :, None] * end]
     for name in MODELS:
         codes = (1 - weights) * encode(name, start) + weights * encode(name, end)
-        rows.append((name, decode(name, codes)))
-    return rows
+        rows.append(decode(name, codes))
+    return np.stack(rows)
 
 
 def interpolate(start_choice, end_choice, sketch) -> np.ndarray | None:
@@ -279,4 +280,4 @@ def interpolate(start_choice, end_choice, sketch) -> np.ndarray | None:
     start, end = _choice_image(start_choice, sketch), _choice_image(end_choice, sketch)
     if start is None or end is None:
         return None
-    return as_pixels(tile(np.stack([images for _, images in interpolation_rows(start, end)]), 1.0))
+    return as_pixels(tile(interpolation_rows(start, end), 1.0))

@@ -74,11 +74,10 @@ def test_interpolation_endpoints_are_the_two_reconstructions():
     images, _ = demo.mnist_sample()
     start, end = images[0], images[1]
     rows = latent.interpolation_rows(start, end)
-    assert [label for label, _ in rows] == ["pixels", *MODELS]
-    np.testing.assert_allclose(rows[0][1][0], start)
-    np.testing.assert_allclose(rows[0][1][-1], end)
-    for name, strip in rows[1:]:
-        assert strip.shape == (latent.INTERPOLATION_STEPS, 28, 28)
+    assert rows.shape == (1 + len(MODELS), latent.INTERPOLATION_STEPS, 28, 28)  # pixel crossfade, then MODELS
+    np.testing.assert_allclose(rows[0][0], start)
+    np.testing.assert_allclose(rows[0][-1], end)
+    for name, strip in zip(MODELS, rows[1:]):
         with torch.no_grad():
             model = demo.pretrained()[name]
             ends = model(torch.from_numpy(np.stack([start, end])).unsqueeze(1))[:, 0].numpy()
@@ -132,7 +131,7 @@ def test_interpolate_from_the_drawing_or_between_test_digits():
     rows = latent.interpolation_rows(demo.sketch_to_mnist(demo.example_as_sketch(2)),
                                      latent._choice_image(choices[1], None))
     assert strips.shape == (len(rows) * 29 - 1, latent.INTERPOLATION_STEPS * 29 - 1)
-    np.testing.assert_array_equal(strips[29:57, 29 * 8:], demo.as_pixels(rows[1][1][8]))  # linear's last digit
+    np.testing.assert_array_equal(strips[29:57, 29 * 8:], demo.as_pixels(rows[1][8]))  # linear's last digit
     assert (strips[28] == 255).all() and (strips[:, 28] == 255).all()  # white lines between the digits
     assert latent.interpolate(choices[0], choices[5], None) is not None
     assert latent.interpolate(latent.MY_DRAWING, choices[1], None) is None
