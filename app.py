@@ -1,11 +1,12 @@
 """ae-studio: draw a digit, add noise, and watch four MNIST autoencoders reconstruct it side by side.
 
-Layout and wiring only; every callback lives in `ae/` as a plain function (see ae/demo.py).
+Layout and wiring only; every callback lives in `ae/` as a plain function (see ae/demo.py and ae/latent.py).
 Runs as it is on Hugging Face Spaces; locally, `python app.py` and open http://127.0.0.1:7860.
 """
 
 import os
 import sys
+import threading
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # nothing leaves the machine at start
 # Gradio summarises its queue statistics with pandas after every event by default (over up to 10,000
@@ -17,100 +18,104 @@ os.environ.setdefault("GRADIO_DEFAULT_CONCURRENCY_LIMIT", "2")
 
 import gradio as gr  # noqa: E402
 
-from ae import demo, latent  # noqa: E402
+from ae import demo, gradio_fixes, latent  # noqa: E402
 from ae.checkpoints import CheckpointError  # noqa: E402
 from ae.models import MODELS  # noqa: E402
+from ae.pad import drawing_pad, example_strip  # noqa: E402
 
-demo.limit_malloc_arenas()
-demo.write_gradio_cache_atomically()
+gradio_fixes.limit_malloc_arenas()
+gradio_fixes.write_gradio_cache_atomically()
 try:
     demo.pretrained()
 except CheckpointError as err:
     sys.exit(f"ae-studio cannot start: {err}")
 
-SELECT_BRUSH_JS = """
-() => {
-  // Gradio's Sketchpad opens with no tool selected, and drops the tool again when cleared, showing
-  // "select the draw tool to start". Pick the brush whenever that happens, so a visitor can just draw.
-  const ensureBrush = () => {
-    const pad = document.getElementById("sketch");
-    if (pad && pad.innerText.includes("select the draw tool")) {
-      pad.querySelector('button[aria-label="Brush"]')?.click();
-    }
-  };
-  new MutationObserver(ensureBrush).observe(document.body, {childList: true, subtree: true});
-  ensureBrush();
-}
-"""
 CSS = """
 .pixel img { image-rendering: pixelated; width: 100%; height: 100%; object-fit: contain; }
 .blurb { font-size: 0.85em; opacity: 0.85; }
+.caption p { font-size: 0.9em; font-weight: 600; margin: 0; }
+.digit { aspect-ratio: 1; }
+@media (max-width: 640px) {  /* a phone: the pad and the four outputs on one screen */
+  .outputs { flex-wrap: nowrap !important; gap: 6px !important; }
+  .outputs > div { min-width: 0 !important; gap: 2px !important; }
+  .outputs .caption p, .outputs .prose { font-size: 0.7em !important; line-height: 1.2; }
+  .outputs .blurb, .intro, .pad-tip { display: none; }
+}
 """
-DIGIT_HEIGHT = 200  # pixels on the page for a 28x28 image
+SWEEP_CSS = """
+svg { width: 100%; max-width: 760px; height: auto; display: block; }
+.sweep-legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 0.85em; }
+.sweep-legend i { display: inline-block; width: 14px; height: 3px; margin: 0 5px 3px 0; vertical-align: middle; }
+"""
+NEW_SEED_JS = "() => Math.floor(Math.random() * 2147483648)"  # new noise is picked in the page: no round trip
 
 
-def digit_image(label: str, elem_id: str | None = None, height: int = DIGIT_HEIGHT) -> gr.Image:
-    """28x28 digits shown large, each pixel a crisp square (see CSS), sent inline with the event's answer."""
-    return demo.send_inline(gr.Image(format="png", label=label, elem_id=elem_id, elem_classes="pixel",
-                                     height=height, interactive=False, buttons=[]))
+def digit_image(elem_id: str, height: int | None = None) -> gr.Image:
+    """A picture shown large with each pixel a crisp square (see CSS), sent inline with the event's answer.
+    Its caption is a Markdown line above it (an image's own label would sit over the digit's corner)."""
+    return gradio_fixes.send_inline(gr.Image(format="png", show_label=False, elem_id=elem_id, height=height,
+                                             elem_classes=["pixel", "digit"] if height is None else ["pixel"],
+                                             interactive=False, buttons=[]))
+
+
+def caption(text: str) -> gr.Markdown:
+    return gr.Markdown(text, elem_classes="caption")
 
 
 with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
-    gr.Markdown("# ae-studio\nDraw a digit and see what four autoencoders trained on MNIST make of it. "
-                "Each squeezes the 784 pixels through a small code and redraws the digit from that code alone.")
+    gr.Markdown("# ae-studio\nDraw a digit and see what four autoencoders trained on MNIST make of it. Each squeezes "
+                "the 784 pixels through a small code and redraws the digit from that code alone.",
+                elem_classes="intro")
     with gr.Tab("Draw"):
         with gr.Row():
-            with gr.Column(scale=2):
-                sketch = gr.Sketchpad(
-                    elem_id="sketch", label="Sketch pad: draw one digit", canvas_size=(280, 280),
-                    fixed_canvas=True, layers=False, transforms=None, image_mode="RGBA",
-                    brush=gr.Brush(default_size=12, colors=["#000000"], color_mode="fixed"),
-                    eraser=gr.Eraser(default_size=16), buttons=[])
-                gr.Markdown("Draw large and centred, like on paper; the models see a 28×28 version.",
-                            elem_classes="blurb")
-            with gr.Column(scale=3):
+            with gr.Column(scale=2, min_width=300):
+                sketch = drawing_pad("sketch")
+                gr.Markdown("Draw one digit, large and centred, like on paper; the models see a 28×28 version. "
+                            "Outputs follow your pen.", elem_classes=["blurb", "pad-tip"])
+            with gr.Column(scale=3, min_width=300):
                 status = gr.Markdown(demo.EMPTY_PROMPT, elem_id="status")
+                outputs, metrics = {}, {}
+                with gr.Row(elem_classes="outputs"):
+                    for name, model in MODELS.items():
+                        with gr.Column(min_width=70):
+                            caption(model.short_title)
+                            outputs[name] = digit_image(f"out-{name}")
+                            metrics[name] = gr.Markdown(elem_id=f"metrics-{name}")
+                            gr.Markdown(f"{model.title}. {model.blurb}", elem_classes="blurb")
                 with gr.Row():
-                    noise_kind = gr.Radio([(label, kind) for kind, label in demo.NOISE_LABELS.items()],
-                                          value="gaussian", label="Noise type")
-                    amount = gr.Slider(0, 1, value=0.3, step=0.05, label="Noise amount", elem_id="amount")
-                with gr.Row():
-                    seed = gr.Number(value=0, precision=0, label="Noise seed", minimum=0)
-                    reseed = gr.Button("🎲 New noise")
-                with gr.Row():
-                    with gr.Column(min_width=120):
-                        preview = digit_image("What the models see (28×28)", "preview")
+                    with gr.Column(min_width=100):
+                        caption("What the models see (28×28)")
+                        preview = digit_image("preview")
                         gr.Markdown("Your ink, cropped, scaled to fit 20×20 and centred by mass in 28×28, "
                                     "as MNIST's own digits were made.", elem_classes="blurb")
-                    with gr.Column(min_width=120):
-                        noisy = digit_image("Noisy input (fed to every model)", "noisy")
+                    with gr.Column(min_width=100):
+                        caption("Noisy input (fed to every model)")
+                        noisy = digit_image("noisy")
                         gr.Markdown("The same corrupted copy goes to all four models; the seed fixes it.",
                                     elem_classes="blurb")
-        gr.Markdown("### What each model redraws (scores compare its output with your clean digit)")
-        outputs, metrics = {}, {}
-        with gr.Row():
-            for name, model in MODELS.items():
-                with gr.Column(min_width=150):
-                    outputs[name] = digit_image(model.title, f"out-{name}")
-                    metrics[name] = gr.Markdown(elem_id=f"metrics-{name}")
-                    gr.Markdown(model.blurb, elem_classes="blurb")
+                    with gr.Column(min_width=160):
+                        noise_kind = gr.Radio([(label, kind) for kind, label in demo.NOISE_LABELS.items()],
+                                              value="gaussian", label="Noise type", elem_id="noise-kind")
+                        amount = gr.Slider(0, 1, value=0.3, step=0.05, label="Noise amount", elem_id="amount")
+                        seed = gr.Number(value=0, precision=0, label="Noise seed", minimum=0, elem_id="seed")
+                        reseed = gr.Button("🎲 New noise", elem_id="new-noise")
         with gr.Accordion("Error maps: where each output differs from your clean digit", open=False):
-            error_maps = digit_image("Left to right: " + " · ".join(model.title for model in MODELS.values()),
-                                     "error-maps")
+            caption("Left to right: " + " · ".join(model.short_title for model in MODELS.values()))
+            error_maps = digit_image("error-maps", height=120)
             gr.Markdown("Black: the output matches your digit there; yellow: off by the whole range.",
                         elem_classes="blurb")
-        sweep = gr.LinePlot(x=demo.SWEEP_COLUMNS[0], y=demo.SWEEP_COLUMNS[1], color=demo.SWEEP_COLUMNS[2],
-                            color_map=demo.SWEEP_COLOURS, x_lim=[0, 1], elem_id="sweep",
-                            label="Noise sweep: each model's error on your digit as the noise of the chosen "
-                                  "type grows (grey line: the slider)")
-        gr.Markdown("### Examples: real MNIST test digits (click one to load it)")
-        examples = gr.Gallery(demo.example_gallery(), columns=10, height=110, allow_preview=False,
-                              show_label=False, elem_id="examples", buttons=[])
+        caption("Noise sweep: each model's error on your digit as the noise of the chosen type grows")
+        sweep = gr.HTML(elem_id="sweep", css_template=SWEEP_CSS, padding=False)
+        gr.Markdown("Hover a point for its value. Where a line stays low, the model sees through that much noise; "
+                    "the dashed line is the slider.", elem_classes="blurb")
+        gr.Markdown("### Examples: real MNIST test digits (click one to load it on the pad)")
+        example_strip(demo.example_digits(), "examples")
         with gr.Accordion("Export", open=False):
-            export_button = gr.Button("Export the current inputs, outputs and metrics")
-            export_files = gr.File(label="PNG sheet, 28×28 arrays (NPZ), metrics (JSON)", file_count="multiple")
+            export_button = gr.Button("Export the current inputs, outputs and metrics", elem_id="export")
+            export_files = gr.File(label="PNG sheet, 28×28 arrays (NPZ), metrics (JSON)", file_count="multiple",
+                                   elem_id="export-files")
 
-    with gr.Tab("Latent space") as latent_tab:
+    with gr.Tab("Latent space", elem_id="latent-tab") as latent_tab:
         gr.Markdown("Every model squeezes a digit into a code. Here are the codes of 2,000 MNIST test digits, "
                     "laid out along the two directions in which they vary most (principal components). "
                     "Click anywhere to see what the decoder draws there, even where no digit lives.")
@@ -119,12 +124,14 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
         hint = gr.Markdown(elem_id="hint")
         with gr.Row():
             with gr.Column(scale=3):
-                latent_map = gr.Image(format="png", interactive=False, elem_id="latent-map", buttons=[],
-                                      label="Code map, coloured by digit (ring: your drawing). Click to decode.")
+                caption("Code map, coloured by digit (ringed cross: your drawing; red diamond: your click)")
+                latent_map = digit_image("latent-map", height=500)
             with gr.Column(scale=2):
-                clicked = digit_image("Decoded at the clicked point", "clicked")
-                neighbours = gr.Gallery(label="Nearest test digits in code space (closest first)", columns=3,
-                                        height=160, allow_preview=False, elem_id="neighbours", buttons=[])
+                click_note = gr.Markdown(latent.CLICK_PROMPT, elem_id="click-note")
+                caption("Decoded at the clicked point")
+                clicked = digit_image("clicked")
+                caption("Nearest test digits in code space")
+                neighbours = digit_image("neighbours", height=90)
         gr.Markdown("### Move along the first six components\nSliders start at your drawing's code: the decoder "
                     "redraws at once. The first components change the most.")
         with gr.Row():
@@ -132,53 +139,53 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                 sliders = [gr.Slider(-latent.SLIDER_RANGE, latent.SLIDER_RANGE, value=0, step=0.05,
                                      label=f"component {k + 1} (standard deviations from the mean code)",
                                      elem_id=f"pc-{k + 1}") for k in range(latent.COMPONENTS)]
-                reset = gr.Button("Reset to my drawing")
+                reset = gr.Button("Reset to my drawing", elem_id="reset")
             with gr.Column(scale=2):
-                slider_digit = digit_image("Decoded from the sliders", "slider-digit")
+                caption("Decoded from the sliders")
+                slider_digit = digit_image("slider-digit")
         gr.Markdown("### Interpolation\nA straight line between two codes, decoded at 9 points by every model, "
                     "From on the left, To on the right. The first row just fades the pixels; then, top to bottom: "
                     + ", ".join(model.title for model in MODELS.values())
                     + ". Compare how the models morph one digit into another.")
         with gr.Row():
             start = gr.Dropdown([latent.MY_DRAWING, *latent.sample_choices()], value=latent.MY_DRAWING,
-                                label="From")
-            end = gr.Dropdown(latent.sample_choices(), value=latent.sample_choices()[3], label="To")
-            interpolate_button = gr.Button("Interpolate")
-        interpolation = digit_image("Interpolation strips", "interpolation", height=420)
+                                label="From", elem_id="from")
+            end = gr.Dropdown(latent.sample_choices(), value=latent.sample_choices()[3], label="To", elem_id="to")
+            interpolate_button = gr.Button("Interpolate", elem_id="interpolate")
+        interpolation_note = gr.Markdown(elem_id="interpolation-note")
+        interpolation = digit_image("interpolation", height=420)
         gr.Markdown("### Manifold\nA 15×15 grid of codes spread over the map's plane, all decoded: how the decoder "
                     "lays out digits along the two main directions.")
-        grid = gr.Image(format="png", interactive=False, elem_id="manifold", buttons=[], height=560,
-                        label="Decoded grid over components 1 (left to right) and 2 (bottom to top)")
+        caption("Decoded grid over components 1 (left to right) and 2 (bottom to top)")
+        grid = digit_image("manifold", height=560)
 
-    # Events: every change redraws the panels at once, then the sweep plot after them.
-    # The sketch pad's events carry the public API names; the other triggers repeat them unnamed, and share
-    # their concurrency limit (a stroke and a slider move are the same work).
+    # Events. Every control of the Draw tab feeds one event, whose answer paints every panel: while one is on
+    # its way, the page holds the next and then sends it with the controls' values at that moment
+    # (always_last), so a visitor's answers arrive in order and a cleared pad stays clear.
     draw_inputs = [sketch, noise_kind, amount, seed]
-    draw_outputs = [status, preview, noisy, *outputs.values(), *metrics.values(), error_maps]
-    for index, trigger in enumerate((sketch.change, noise_kind.change, amount.change, seed.change)):
-        public = index == 0
-        trigger(demo.draw_update, draw_inputs, draw_outputs, show_progress="hidden", trigger_mode="always_last",
-                api_name="draw" if public else False, concurrency_id="draw").then(
-            demo.noise_sweep_table, draw_inputs, sweep, show_progress="hidden",
-            api_name="noise_sweep" if public else False, concurrency_id="noise_sweep")
-    reseed.click(demo.new_seed, None, seed, api_name="new_seed")
-    examples.select(demo.on_example_select, None, sketch, api_name=False)  # needs a click: not an API
+    draw_outputs = [status, preview, noisy, *outputs.values(), *metrics.values(), error_maps, sweep]
+    gr.on([sketch.change, noise_kind.change, amount.change, seed.change], demo.draw_update, draw_inputs,
+          draw_outputs, show_progress="hidden", trigger_mode="always_last", api_name="draw", concurrency_id="draw")
+    reseed.click(None, None, seed, js=NEW_SEED_JS)
     export_button.click(demo.export_to_temp, draw_inputs, export_files, api_name="export")
 
-    switch_outputs = [latent_map, grid, hint, *sliders, slider_digit]
-    model_choice.change(latent.switch_model, [model_choice, sketch], switch_outputs, api_name="latent_switch")
+    # A model switch and a tab visit redraw the whole tab; slider moves by a person (not by the switch, which
+    # sets them) decode the sliders.
+    switch_outputs = [latent_map, grid, hint, *sliders, slider_digit, clicked, neighbours, click_note]
+    model_choice.change(latent.switch_model, [model_choice, sketch], switch_outputs, trigger_mode="always_last",
+                        api_name="latent_switch")
     latent_tab.select(latent.switch_model, [model_choice, sketch], switch_outputs, api_name=False).then(
-        latent.interpolate, [start, end, sketch], interpolation, api_name=False)
-    latent_map.select(latent.click_map, model_choice, [clicked, neighbours], api_name=False)
-    for index, slider in enumerate(sliders):
-        slider.change(latent.decode_sliders, [model_choice, sketch, *sliders], slider_digit,
-                      show_progress="hidden", trigger_mode="always_last",
-                      api_name="latent_sliders" if index == 0 else False)
-    reset.click(latent.reset_sliders, [model_choice, sketch], sliders, api_name=False)
-    interpolate_button.click(latent.interpolate, [start, end, sketch], interpolation, api_name="latent_interpolate")
+        latent.interpolate, [start, end, sketch], [interpolation, interpolation_note], api_name=False)
+    latent_map.select(latent.click_map, [model_choice, sketch], [latent_map, clicked, neighbours, click_note],
+                      api_name=False)  # needs a click: not an API
+    gr.on([slider.input for slider in sliders], latent.decode_sliders, [model_choice, sketch, *sliders], slider_digit,
+          show_progress="hidden", trigger_mode="always_last", api_name="latent_sliders")
+    reset.click(latent.reset_sliders, [model_choice, sketch], [*sliders, slider_digit], api_name=False)
+    interpolate_button.click(latent.interpolate, [start, end, sketch], [interpolation, interpolation_note],
+                             api_name="latent_interpolate")
 
-    for component in (sketch, noise_kind, amount, seed, model_choice, *sliders, start, end):
-        demo.tolerate_bad_payloads(component)
+    for component in (noise_kind, amount, seed, model_choice, *sliders, start, end):
+        gradio_fixes.tolerate_bad_payloads(component)
 
 # At most 64 events wait; the next visitor is told at once that the queue is full. Queue positions go out every
 # 2 s, not after every event: with 32 clients waiting that was 32 messages per event, for bars no panel shows.
@@ -186,7 +193,10 @@ QUEUE_OPTIONS = {"max_size": 64, "status_update_rate": 2}
 app.queue(**QUEUE_OPTIONS)
 # 8 worker threads for callbacks and their pre- and postprocessing (Gradio's default is 40): with the lock
 # held by one at a time, more threads add only switching and memory. Gradio refuses uploads over 5 MB itself.
-LAUNCH_OPTIONS = {"js": SELECT_BRUSH_JS, "css": CSS, "max_file_size": "5mb", "max_threads": 8}
+# No run history: Gradio 6 would save every event's inputs and outputs in the browser's storage, which cost the
+# page 30-60 ms of cloning and JSON per event (a quarter of a stroke's time) and gives a visitor nothing here.
+LAUNCH_OPTIONS = {"css": CSS, "max_file_size": "5mb", "max_threads": 8, "run_history": False}
 
 if __name__ == "__main__":
+    threading.Thread(target=latent.warm_up, daemon=True).start()
     app.launch(**LAUNCH_OPTIONS)

@@ -1,11 +1,12 @@
-"""Measure the demo's speed: each callback on its own, the whole app under concurrent clients, cold start
-and memory. Writes JSON and the README's speed table.
+"""Measure the demo's speed as a visitor sees it, then under load: every page action in headless Chromium
+(from the input event until the last panel it changes is painted), each callback on its own, `/draw` under
+concurrent API clients, cold start and memory. Writes JSON and the README's speed tables.
 
-    python -m ae.bench --out checkpoints/bench.json     # 1, 8, 32 clients, then 32 at concurrency 1, 2, 4: 60 s each
-    python -m ae.bench --out /tmp/b.json --clients 1,4 --seconds 5 --concurrency ""   # a quick look
+    python -m ae.bench --out checkpoints/bench.json     # browser, then 1, 8, 32 clients, then 32 at concurrency 1, 2, 4
+    python -m ae.bench --out /tmp/b.json --clients 1,4 --seconds 5 --concurrency "" --browser-repeats 5  # a quick look
 
-Every load stays on this machine (loopback) and stops by itself: each client runs for --seconds, and at
-most --max-requests requests.
+The browser section needs Debian's chromium and the test requirements (playwright). Every load stays on this
+machine (loopback) and stops by itself: each client runs for --seconds, and at most --max-requests requests.
 """
 
 import argparse
@@ -13,15 +14,16 @@ import contextlib
 import json
 import os
 import re
-import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
+
+from .browser import (DRAW_PANELS, NOISE_PANELS, ONE, SEVEN, ZIGZAG, Visitor, launch, served_app)
+from .dataurl import png_data_url
+from .pad import LIVE_INTERVAL_MS
+from .readme import splice
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -43,7 +45,7 @@ def time_calls(call, repeats: int) -> dict[str, float]:
 
 
 def sample_drawing() -> np.ndarray:
-    """A Sketchpad-sized RGBA canvas with a 7 on it, like a visitor's drawing."""
+    """A pad-sized RGBA canvas with a 7 on it, like a visitor's drawing."""
     page = np.full((280, 280, 4), 255, np.uint8)
     page[60:80, 70:210, :3] = 0
     for row in range(80, 230):
@@ -55,7 +57,7 @@ def sample_drawing() -> np.ndarray:
 def callback_latencies(repeats: int) -> dict[str, dict[str, float]]:
     """Server-side time of each callback, called as the server calls it (no network, no Gradio)."""
     from . import demo, latent
-    sketch = {"background": None, "layers": [], "composite": sample_drawing()}
+    sketch = sample_drawing()
     choices = latent.sample_choices()
     latent.switch_model("conv", sketch)  # first render of the conv map, outside the timing
     for name in demo.MODEL_NAMES:
@@ -63,19 +65,12 @@ def callback_latencies(repeats: int) -> dict[str, dict[str, float]]:
     return {
         "draw_update": time_calls(lambda i=0: demo.draw_update(sketch, "gaussian", 0.3, i), repeats),
         "noise_change": time_calls(lambda i=0: demo.draw_update(sketch, "salt_pepper", (i % 20) / 20, 0), repeats),
-        "noise_sweep": time_calls(lambda i=0: demo.noise_sweep_table(sketch, "gaussian", 0.3, i), repeats),
         "click_to_decode": time_calls(lambda i=0: latent.decode_at("conv", (i % 9) - 4.0, 2.0), repeats),
         "slider_move": time_calls(lambda i=0: latent.decode_sliders("conv", sketch, i % 7, 0, 0, 0, 0, 0), repeats),
         "interpolate": time_calls(lambda i=0: latent.interpolate(latent.MY_DRAWING, choices[i % 10], sketch),
                                   repeats // 4),
         "switch_model": time_calls(lambda i=0: latent.switch_model(demo.MODEL_NAMES[i % 4], sketch), repeats),
     }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -85,7 +80,8 @@ def peak_rss_mb(pid: int) -> float:
 
 def well_formed_draw(result) -> bool:
     """A /draw answer for a real drawing: every value in place, a status line, every digit a 28x28 PNG."""
-    from .demo import DRAW_OUTPUTS, MODEL_NAMES, read_png_data_url
+    from .dataurl import read_png_data_url
+    from .demo import DRAW_OUTPUTS, MODEL_NAMES
     if not isinstance(result, (list, tuple)) or len(result) != len(DRAW_OUTPUTS):
         return False
     images = result[1:3 + len(MODEL_NAMES)]
@@ -104,9 +100,9 @@ def loopback_client(url: str):
     return Client(url, verbose=False, ssl_verify=False, httpx_kwargs={"trust_env": False})
 
 
-def run_clients(url: str, drawing: Path, clients: int, seconds: float, max_requests: int) -> dict:
-    """`clients` threads, each with its own gradio_client, calling /draw until time or count runs out."""
-    from gradio_client import handle_file
+def run_clients(url: str, drawing: str, clients: int, seconds: float, max_requests: int, pause_s: float = 0) -> dict:
+    """`clients` threads, each with its own gradio_client, calling /draw until time or count runs out, each
+    waiting `pause_s` between its answer and its next request."""
     sessions = [loopback_client(url) for _ in range(clients)]
     latencies, errors, lock = [], [], threading.Lock()
 
@@ -117,13 +113,13 @@ def run_clients(url: str, drawing: Path, clients: int, seconds: float, max_reque
                 break
             start = time.perf_counter()
             try:
-                result = client.predict({"background": None, "layers": [], "composite": handle_file(str(drawing))},
-                                        "gaussian", 0.3, index * 1000 + request, api_name="/draw")
+                result = client.predict(drawing, "gaussian", 0.3, index * 1000 + request, api_name="/draw")
                 ok = well_formed_draw(result)
             except Exception as err:  # noqa: BLE001 - every failure counts, whatever it is
                 ok, result = False, err
             with lock:
                 (latencies.append(time.perf_counter() - start) if ok else errors.append(repr(result)[:200]))
+            time.sleep(pause_s)
 
     threads = [threading.Thread(target=worker, args=(client, i)) for i, client in enumerate(sessions)]
     started = time.perf_counter()
@@ -139,44 +135,98 @@ def run_clients(url: str, drawing: Path, clients: int, seconds: float, max_reque
 
 
 @contextlib.contextmanager
-def launched_app(drawing: Path, env: dict[str, str] | None = None):
+def launched_app(drawing: str, env: dict[str, str] | None = None):
     """`python app.py` on a free loopback port, up once its first /draw answers: yields (url, cold start s, pid)."""
-    from gradio_client import handle_file
-    port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
-           "GRADIO_ANALYTICS_ENABLED": "False", **(env or {})}
-    url = f"http://127.0.0.1:{port}/"
     started = time.perf_counter()
-    app = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-    try:
-        while True:
-            if app.poll() is not None:
-                raise RuntimeError("app.py exited during start")
-            try:
-                client = loopback_client(url)
-                client.predict({"background": None, "layers": [], "composite": handle_file(str(drawing))},
-                               "gaussian", 0.3, 0, api_name="/draw")
-                client.close()
-                break
-            except Exception:  # noqa: BLE001 - not up yet
-                if time.perf_counter() - started > 120:
-                    raise
-                time.sleep(0.1)
-        yield url, time.perf_counter() - started, app.pid
-    finally:
-        app.terminate()
-        app.wait(20)
+    with served_app(env) as (url, _, process):
+        client = loopback_client(url)
+        client.predict(drawing, "gaussian", 0.3, 0, api_name="/draw")
+        client.close()
+        yield url, time.perf_counter() - started, process.pid
 
 
-def end_to_end(drawing: Path, client_counts: list[int], seconds: float, max_requests: int) -> dict:
-    """Cold start, the loads one after another on one app, and that app's peak memory."""
+LATENT_SWITCH_PANELS = ["#latent-map", "#manifold", "#slider-digit"]
+GOALS_MS = {"stroke": (150, 300), "model_switch": (400, None)}  # the rest: p50 <= 250 ms (README, "Speed")
+DEFAULT_GOAL_MS = (250, None)
+
+
+def browser_timings(url: str, repeats: int) -> dict[str, dict]:
+    """Each page action `repeats` times in headless Chromium (1400x1000), as a visitor does it; ms from the
+    input event until the last panel it changes is painted (ae.browser.Visitor.timed)."""
+    from playwright.sync_api import sync_playwright
+    samples: dict[str, list[float]] = {}
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        visitor = Visitor(browser, url)
+        page = visitor.page
+        note = lambda action, ms: samples.setdefault(action, []).append(ms)  # noqa: E731
+        visitor.timed(lambda: visitor.stroke(SEVEN), DRAW_PANELS)  # the first stroke warms the page up
+        for index in range(repeats):
+            note("clear", visitor.timed(lambda: page.locator('#sketch [data-action="clear"]').click(),
+                                        ["#preview", "#noisy", *DRAW_PANELS[2:]]))
+            note("stroke", visitor.timed(lambda: visitor.stroke((SEVEN, ONE, ZIGZAG)[index % 3]), DRAW_PANELS))
+            page.locator("#amount input[type=range]").focus()
+            note("noise_slider", visitor.timed(lambda: page.keyboard.press(("ArrowRight", "ArrowLeft")[index % 2]),
+                                               NOISE_PANELS))
+            note("new_noise", visitor.timed(lambda: page.locator("#new-noise").click(), NOISE_PANELS))
+            note("example", visitor.timed(lambda: page.locator("#examples button").nth(index % 10).click(),
+                                          DRAW_PANELS))
+        page.get_by_role("tab", name="Latent space").click()
+        page.locator("#latent-map img").wait_for()
+        models = page.locator("#latent-model input[type=radio]")
+        for index in range(repeats):
+            box = page.locator("#latent-map img").bounding_box()
+            spot = (box["x"] + box["width"] * (0.25 + 0.04 * (index % 10)), box["y"] + box["height"] * 0.45)
+            note("latent_click", visitor.timed(lambda: page.mouse.click(*spot), ["#clicked", "#neighbours"]))
+            page.locator("#pc-1 input[type=range]").focus()
+            note("latent_slider", visitor.timed(lambda: page.keyboard.press(("PageUp", "PageDown")[index % 2]),
+                                                ["#slider-digit"]))
+            note("model_switch", visitor.timed(lambda: models.nth(index % 4).check(),  # from conv: each a switch
+                                               LATENT_SWITCH_PANELS))
+        errors = visitor.errors
+        visitor.close()
+        browser.close()
+    if errors:
+        raise RuntimeError(f"the page reported errors while being timed: {errors[:3]}")
+    return {action: {**percentiles([ms / 1000 for ms in values]), "n": len(values)} for action, values in samples.items()}
+
+
+def browser_under_load(url: str, drawing: str, visitors: int, repeats: int) -> dict:
+    """Strokes timed in the browser while `visitors` - 1 other visitors draw without a pause: API clients sending
+    /draw LIVE_INTERVAL_MS after each answer, as the pad does while a pen moves."""
+    from playwright.sync_api import sync_playwright
+    results = {}
+    background = threading.Thread(target=lambda: results.update(
+        run_clients(url, drawing, visitors - 1, seconds=10 + repeats * 1.5, max_requests=10_000, pause_s=LIVE_INTERVAL_MS / 1000)))
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        visitor = Visitor(browser, url)
+        visitor.timed(lambda: visitor.stroke(SEVEN), DRAW_PANELS)
+        background.start()
+        samples = []
+        for index in range(repeats):
+            visitor.timed(lambda: visitor.page.locator('#sketch [data-action="clear"]').click(), ["#preview"])
+            samples.append(visitor.timed(lambda: visitor.stroke((SEVEN, ONE, ZIGZAG)[index % 3]), DRAW_PANELS))
+        browser.close()
+    background.join()
+    return {**percentiles([ms / 1000 for ms in samples]), "n": len(samples), "visitors": visitors,
+            "others_p50_ms": results["p50_ms"], "others_errors": results["errors"]}
+
+
+def end_to_end(drawing: str, client_counts: list[int], seconds: float, max_requests: int,
+               browser_repeats: int, visitors: int) -> dict:
+    """Cold start; on that one app, the page in the browser, alone and among `visitors` - 1 others, then the
+    API loads one after another; and that app's peak memory."""
+    results = {}
     with launched_app(drawing) as (url, cold_start, pid):
-        loads = {str(n): run_clients(url, drawing, n, seconds, max_requests) for n in client_counts}
-        return {"e2e": loads, "cold_start_s": round(cold_start, 2), "rss_mb": round(peak_rss_mb(pid), 1)}
+        if browser_repeats:
+            results["browser"] = browser_timings(url, browser_repeats)
+            results["browser_under_load"] = browser_under_load(url, drawing, visitors, browser_repeats)
+        results["e2e"] = {str(n): run_clients(url, drawing, n, seconds, max_requests) for n in client_counts}
+        return {**results, "cold_start_s": round(cold_start, 2), "rss_mb": round(peak_rss_mb(pid), 1)}
 
 
-def concurrency_sweep(drawing: Path, limits: list[int], clients: int, seconds: float, max_requests: int) -> dict:
+def concurrency_sweep(drawing: str, limits: list[int], clients: int, seconds: float, max_requests: int) -> dict:
     """The heaviest load again on a fresh app per per-event concurrency limit (Gradio's own setting)."""
     results = {}
     for limit in limits:
@@ -186,8 +236,24 @@ def concurrency_sweep(drawing: Path, limits: list[int], clients: int, seconds: f
     return results
 
 
+def goal_text(action: str, timing: dict) -> str:
+    p50_goal, p95_goal = GOALS_MS.get(action, DEFAULT_GOAL_MS)
+    met = timing["p50_ms"] <= p50_goal and (p95_goal is None or timing["p95_ms"] <= p95_goal)
+    goal = f"p50 ≤ {p50_goal} ms" + (f", p95 ≤ {p95_goal} ms" if p95_goal else "")
+    return f"{goal} ({'met' if met else '**missed**'})"
+
+
 def readme_table(results: dict) -> str:
-    lines = ["| server-side callback | p50 | p95 |", "|---|---:|---:|"]
+    lines = []
+    if results.get("browser"):
+        lines += ["| in the browser: from the input until the last panel it changes is painted | p50 | p95 | n | goal |",
+                  "|---|---:|---:|---:|---|"]
+        lines += [f"| {action.replace('_', ' ')} | {r['p50_ms']:.0f} ms | {r['p95_ms']:.0f} ms | {r['n']} "
+                  f"| {goal_text(action, r)} |" for action, r in results["browser"].items()]
+        load = results["browser_under_load"]
+        lines += [f"| stroke, {load['visitors'] - 1} other visitors drawing | {load['p50_ms']:.0f} ms "
+                  f"| {load['p95_ms']:.0f} ms | {load['n']} | {goal_text('stroke', load)} |", ""]
+    lines += ["| server-side callback | p50 | p95 |", "|---|---:|---:|"]
     lines += [f"| {name} | {r['p50_ms']:.1f} ms | {r['p95_ms']:.1f} ms |" for name, r in results["callbacks"].items()]
     lines += ["", "| end to end (`/draw` through gradio_client) | p50 | p95 | draws/s | requests | errors |",
               "|---|---:|---:|---:|---:|---:|"]
@@ -205,13 +271,6 @@ def readme_table(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def splice(readme: Path, marker: str, block: str) -> None:
-    text = readme.read_text()
-    pattern = rf"<!-- {marker}:start -->.*?<!-- {marker}:end -->"
-    readme.write_text(re.sub(pattern, lambda _: f"<!-- {marker}:start -->\n{block}<!-- {marker}:end -->", text,
-                             flags=re.S))
-
-
 def main():
     parser = argparse.ArgumentParser(description="Benchmark the demo's callbacks and the running app.")
     parser.add_argument("--out", type=Path, required=True, help="JSON file to write")
@@ -221,16 +280,19 @@ def main():
                         "under the heaviest load ('' to skip; default: 1,2,4)")
     parser.add_argument("--max-requests", type=int, default=5000, help="cap per client (default: 5000)")
     parser.add_argument("--repeats", type=int, default=200, help="timed calls per callback (default: 200)")
+    parser.add_argument("--browser-repeats", type=int, default=20,
+                        help="times each page action is timed in Chromium (0 to skip; default: 20)")
+    parser.add_argument("--visitors", type=int, default=8, help="visitors drawing at once for the loaded stroke "
+                        "timing: the browser and API clients (default: 8)")
     parser.add_argument("--readme", type=Path, default=REPO / "README.md", help="README to update (default: README.md)")
     args = parser.parse_args()
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from PIL import Image
-    drawing = Path(tempfile.mkdtemp()) / "seven.png"
-    Image.fromarray(sample_drawing()).save(drawing)
+    drawing = png_data_url(sample_drawing())
     client_counts = [int(n) for n in args.clients.split(",")]
     results = {"callbacks": callback_latencies(args.repeats)}
-    results.update(end_to_end(drawing, client_counts, args.seconds, args.max_requests))
+    results.update(end_to_end(drawing, client_counts, args.seconds, args.max_requests, args.browser_repeats,
+                              args.visitors))
     if args.concurrency:
         results["sweep_clients"] = max(client_counts)
         results["concurrency"] = concurrency_sweep(drawing, [int(n) for n in args.concurrency.split(",")],

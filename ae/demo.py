@@ -4,22 +4,15 @@ Plain functions that `app.py` wires to Gradio events; tests call them without a 
 sends (an empty canvas, odd numbers, a broken image) comes back as a clear message, never an exception.
 """
 
-import base64
-import ctypes
 import functools
-import io
 import json
 import math
-import random
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import gradio as gr
 import numpy as np
-import pandas as pd
 import torch
-from gradio.data_classes import ImageData
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
@@ -27,7 +20,7 @@ from .checkpoints import CHECKPOINT_DIR, load_pretrained
 from .metrics import mse_per_image, psnr_per_image
 from .models import MODELS
 from .noise import NOISE_KINDS, add_noise
-from .preprocess import Unreadable, sketch_to_mnist
+from .preprocess import sketch_to_mnist
 
 MODEL_NAMES = list(MODELS)
 SAMPLE_PATH = CHECKPOINT_DIR / "mnist_sample.npz"
@@ -35,7 +28,6 @@ PIXEL_SCALE = 8  # 28 px shown as 224 px
 SWEEP_AMOUNTS = np.linspace(0, 1, 11)
 EMPTY_PROMPT = "✏️ Draw a digit on the pad, or click an example below, to see what each model makes of it."
 NOISE_LABELS = {"gaussian": "Gaussian", "salt_pepper": "Salt & pepper", "mask": "Masking"}
-M_ARENA_MAX = -8  # glibc's mallopt parameter number (malloc.h)
 _HEAT = (colormaps["magma"](np.linspace(0, 1, 256))[:, :3] * 255).astype(np.uint8)
 
 
@@ -51,98 +43,6 @@ def mnist_sample() -> tuple[np.ndarray, np.ndarray]:
     """The committed sample of MNIST test digits: images (N, 28, 28) float32 in [0, 1], labels (N,)."""
     with np.load(SAMPLE_PATH) as sample:
         return sample["images"].astype(np.float32) / 255, sample["labels"]
-
-
-def limit_malloc_arenas(arenas: int = 2) -> None:
-    """Cap glibc's malloc arenas for this process, as MALLOC_ARENA_MAX would.
-
-    Gradio runs callbacks on a pool of threads and glibc gives each thread its own arena (up to eight per
-    core); the memory they hold on to after a burst of requests adds some 40 MB to the server's footprint.
-    Does nothing where the C library is not glibc.
-    """
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return
-    libc.mallopt(M_ARENA_MAX, arenas)
-
-
-def write_gradio_cache_atomically() -> None:
-    """Work around a race in Gradio 6.31's image cache.
-
-    Gradio names a cached output image by its content hash and rewrites the file on every event, in place.
-    When two visitors get the same image at once (the same latent map, say), one request can serve the file
-    while the other has truncated it: the download ends early and the client sees a dropped connection.
-    Writing to a temporary name and renaming over the old file makes each reader see a whole file.
-    """
-    from gradio import processing_utils
-
-    def save_pil_to_cache(img, cache_dir, name="image", format="webp"):
-        data = processing_utils.encode_pil_to_bytes(img, format)
-        folder = Path(cache_dir) / processing_utils.hash_bytes(data)
-        folder.mkdir(exist_ok=True, parents=True)
-        target = (folder / f"{name}.{format}").resolve()
-        with tempfile.NamedTemporaryFile(dir=folder, delete=False) as temporary:
-            temporary.write(data)
-        Path(temporary.name).replace(target)
-        return str(target)
-
-    processing_utils.save_pil_to_cache = save_pil_to_cache
-
-
-def send_inline(image: gr.Image) -> gr.Image:
-    """Make `image` send its picture inside the event's answer, as a PNG data URL, and return it.
-
-    A stroke on the sketch pad redraws seven small pictures. As plain gr.Image outputs each would be written to
-    Gradio's cache and fetched by the browser (or an API client) in a request of its own; inline, a whole
-    update is one message. The page shows them with Gradio's own image view, by the data URL route Gradio
-    itself takes for SVG images. (Set on the instance, as `tolerate_bad_payloads` does: a subclass of a
-    Gradio component makes Gradio write a type stub beside this module on every import.)
-    """
-    def postprocess(value) -> ImageData | None:
-        if value is None:
-            return None
-        return ImageData(url=png_data_url(np.asarray(value)), orig_name="digit.png", mime_type="image/png")
-
-    image.postprocess = postprocess
-    image.api_info_as_output = lambda: {
-        "type": "object", "properties": {"url": {"type": "string", "description": "data:image/png;base64,..."}},
-        "description": "the image inline as a PNG data URL (see ae.demo.read_png_data_url)"}
-    return image
-
-
-def png_data_url(pixels: np.ndarray) -> str:
-    from PIL import Image
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="png")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-
-
-def read_png_data_url(image: dict) -> np.ndarray:
-    """The pixels of an image sent inline (see send_inline) as an API caller receives it:
-    {"url": "data:image/png;base64,...", ...}."""
-    from PIL import Image
-    header, _, payload = image["url"].partition(",")
-    if header != "data:image/png;base64":
-        raise ValueError(f"not a PNG data URL: {header[:40]!r}")
-    return np.asarray(Image.open(io.BytesIO(base64.b64decode(payload))))
-
-
-def tolerate_bad_payloads(component: gr.components.Component) -> None:
-    """Let `component` hand what it cannot parse to the callback, which answers with a clear message.
-
-    Gradio's own checks would end the event with a generic error, or none at all for a broken upload;
-    our callbacks correct odd numbers and choices and say so, and report unreadable images.
-    """
-    parse = component.preprocess
-
-    def preprocess(payload):
-        try:
-            return parse(payload)
-        except Exception as err:  # noqa: BLE001 - whatever the component chokes on, the callback explains
-            return Unreadable(f"{type(err).__name__}: {err}") if isinstance(component, gr.ImageEditor) else payload
-
-    component.preprocess = preprocess
 
 
 @dataclass
@@ -245,7 +145,7 @@ def metric_line(mse: float, psnr: float) -> str:
 DRAW_OUTPUTS = ["status", "preview", "noisy",
                 *[f"{name}_image" for name in MODEL_NAMES],
                 *[f"{name}_metrics" for name in MODEL_NAMES],
-                "error_maps"]
+                "error_maps", "sweep"]
 
 
 def read_drawing(sketch) -> tuple[np.ndarray | None, str | None]:
@@ -260,7 +160,11 @@ def read_drawing(sketch) -> tuple[np.ndarray | None, str | None]:
 
 
 def draw_update(sketch, kind="gaussian", amount=0.0, seed=0) -> tuple:
-    """Everything the Draw tab shows for this drawing and noise, as a tuple in DRAW_OUTPUTS order."""
+    """Everything the Draw tab shows for this drawing and noise, as a tuple in DRAW_OUTPUTS order.
+
+    One answer carries every panel, the noise sweep included: the page paints them together, and a
+    visitor's next update waits for this one (app.py), so an older answer can never land after a newer one.
+    """
     noise = NoiseSettings.parse(kind, amount, seed)
     clean, problem = read_drawing(sketch)
     if clean is None:
@@ -270,11 +174,11 @@ def draw_update(sketch, kind="gaussian", amount=0.0, seed=0) -> tuple:
     return (status, as_pixels(result.clean), as_pixels(result.noisy),
             *[as_pixels(result.outputs[name]) for name in MODEL_NAMES],
             *[metric_line(result.mse[name], result.psnr[name]) for name in MODEL_NAMES],
-            error_strip(result.outputs, result.clean))
+            error_strip(result.outputs, result.clean), sweep_svg(clean, noise))
 
 
 def _blank(message: str) -> tuple:
-    return (message, None, None, *[None] * len(MODEL_NAMES), *[""] * len(MODEL_NAMES), None)
+    return (message, None, None, *[None] * len(MODEL_NAMES), *[""] * len(MODEL_NAMES), None, None)
 
 
 @torch.no_grad()
@@ -286,30 +190,54 @@ def noise_sweep(clean: np.ndarray, noise: NoiseSettings) -> dict[str, np.ndarray
     return {name: mse_per_image(model(noisy), batch).numpy() for name, model in pretrained().items()}
 
 
-SWEEP_COLUMNS = ["noise amount", "MSE vs your clean digit", "model"]
-SWEEP_MARKER = "your noise amount"  # the series that draws the slider's position as a vertical line
-# A plot's colour map must name every series it shows: matplotlib's first four colours, and grey for the slider.
-SWEEP_COLOURS = {**{MODELS[name].title: to_hex(colour) for name, colour in zip(MODEL_NAMES, colormaps["tab10"].colors)},
-                 SWEEP_MARKER: "#999999"}
+# matplotlib's first four colours, one per model, as in the README's figures.
+SWEEP_COLOURS = {name: to_hex(colour) for name, colour in zip(MODEL_NAMES, colormaps["tab10"].colors)}
+SWEEP_SIZE = (560, 240)  # the plot's own units; the page scales it to the column's width
+SWEEP_MARGIN = (56, 12, 16, 40)  # left, right, top, bottom
 
 
-def noise_sweep_table(sketch, kind="gaussian", amount=0.0, seed=0) -> pd.DataFrame | None:
-    """MSE against noise amount for the current drawing: a row per (model, amount), in SWEEP_COLUMNS.
+def sweep_svg(clean: np.ndarray, noise: NoiseSettings) -> str:
+    """Each model's MSE on this digit against the noise amount, as a small SVG line chart (HTML), with a
+    grey line at the slider's amount and the value of every point in its tooltip.
 
-    Two more rows, of the series SWEEP_MARKER, draw the current amount as a vertical line. The browser renders
-    the plot (gr.LinePlot); as a matplotlib figure it cost the server about 120 ms a stroke, four times the
-    rest of the update.
+    Plain SVG because the page must repaint it on every stroke: a Vega plot (gr.LinePlot) took the browser
+    150-400 ms per redraw, and held every other panel's repaint back with it.
     """
-    noise = NoiseSettings.parse(kind, amount, seed)
-    clean, _ = read_drawing(sketch)
-    if clean is None:
-        return None
     curves = noise_sweep(clean, noise)
-    rows = [(float(level), float(mse), MODELS[name].title)
-            for name, curve in curves.items() for level, mse in zip(SWEEP_AMOUNTS, curve)]
-    highest = max(mse for _, mse, _ in rows)
-    rows += [(noise.amount, 0.0, SWEEP_MARKER), (noise.amount, highest, SWEEP_MARKER)]
-    return pd.DataFrame(rows, columns=SWEEP_COLUMNS)
+    (width, height), (left, right, top, bottom) = SWEEP_SIZE, SWEEP_MARGIN
+    y_top = _nice_ceiling(max(float(curve.max()) for curve in curves.values()))
+    x_of = lambda amount: left + amount * (width - left - right)  # noqa: E731
+    y_of = lambda mse: height - bottom - mse / y_top * (height - top - bottom)  # noqa: E731
+    parts = [f'<line x1="{left}" y1="{y_of(v):.1f}" x2="{width - right}" y2="{y_of(v):.1f}" stroke="#ddd"/>'
+             f'<text x="{left - 6}" y="{y_of(v) + 4:.1f}" text-anchor="end">{v:g}</text>'
+             for v in np.linspace(0, y_top, 6).round(6)]
+    parts += [f'<text x="{x_of(a):.1f}" y="{height - bottom + 18}" text-anchor="middle">{a:.1f}</text>'
+              for a in np.linspace(0, 1, 6)]
+    parts.append(f'<line x1="{x_of(noise.amount):.1f}" y1="{top}" x2="{x_of(noise.amount):.1f}" '
+                 f'y2="{height - bottom}" stroke="#999" stroke-dasharray="4 3"><title>your noise amount, '
+                 f'{noise.amount:g}</title></line>')
+    for name, curve in curves.items():
+        points = [(x_of(float(a)), y_of(float(mse))) for a, mse in zip(SWEEP_AMOUNTS, curve)]
+        colour = SWEEP_COLOURS[name]
+        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="'
+                     + " ".join(f"{x:.1f},{y:.1f}" for x, y in points) + '"/>')
+        parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"><title>{MODELS[name].short_title}, '
+                  f'noise {a:.1f}: MSE {mse:.4f}</title></circle>' for (x, y), a, mse in zip(points, SWEEP_AMOUNTS, curve)]
+    legend = "".join(f'<span><i style="background:{SWEEP_COLOURS[name]}"></i>{MODELS[name].short_title}</span>'
+                     for name in MODEL_NAMES)
+    return (f'<div class="sweep-legend">{legend}<span><i style="background:#999"></i>your noise amount</span></div>'
+            f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="MSE against noise amount, per model">'
+            f'<g font-size="14" fill="#666">{"".join(parts)}</g>'
+            f'<text x="{(left + width - right) / 2}" y="{height - 4}" text-anchor="middle" font-size="14" fill="#666">'
+            f'noise amount ({NOISE_LABELS[noise.kind]})</text>'
+            f'<text transform="translate(14 {(top + height - bottom) / 2}) rotate(-90)" text-anchor="middle" '
+            f'font-size="14" fill="#666">MSE vs your clean digit</text></svg>')
+
+
+def _nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 2.5 or 5 times a power of ten that is at least `value` (a tidy axis end)."""
+    power = 10 ** math.floor(math.log10(max(value, 1e-6)))
+    return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value)
 
 
 def sample_picks(per_digit: int) -> list[int]:
@@ -318,28 +246,10 @@ def sample_picks(per_digit: int) -> list[int]:
     return [int(np.flatnonzero(labels == digit)[k]) for k in range(per_digit) for digit in range(10)]
 
 
-def example_gallery(count_per_digit: int = 1) -> list[tuple[np.ndarray, str]]:
-    """Thumbnails of real MNIST test digits for the example row: (image, caption)."""
+def example_digits(count_per_digit: int = 1) -> list[tuple[np.ndarray, str]]:
+    """Real MNIST test digits for the example strip: (28x28 image in [0, 1], caption)."""
     images, labels = mnist_sample()
-    return [(enlarge(images[i], 3), f"test digit {labels[i]}") for i in sample_picks(count_per_digit)]
-
-
-def example_as_sketch(index: int, count_per_digit: int = 1, canvas: int = 280) -> dict:
-    """The example at gallery position `index` as a Sketchpad value: dark ink on a light canvas."""
-    picks = sample_picks(count_per_digit)
-    image = mnist_sample()[0][picks[index % len(picks)]]
-    paper = np.repeat(np.repeat(((1 - image) * 255).astype(np.uint8), canvas // 28, 0), canvas // 28, 1)
-    rgba = np.dstack([paper, paper, paper, np.full_like(paper, 255)])
-    return {"background": rgba, "layers": [], "composite": rgba}
-
-
-def new_seed() -> int:
-    return random.randrange(2**31)
-
-
-def on_example_select(evt: gr.SelectData) -> dict:
-    """Gallery click -> that example drawn on the sketch pad."""
-    return example_as_sketch(evt.index)
+    return [(images[i], f"MNIST test digit {labels[i]}") for i in sample_picks(count_per_digit)]
 
 
 def export(sketch, kind, amount, seed, directory: Path) -> list[str]:

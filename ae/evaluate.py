@@ -13,13 +13,14 @@ from pathlib import Path
 
 import torch
 
-from .bench import splice
 from .checkpoints import CHECKPOINT_DIR, load_checkpoint, read_card
 from .data import load_mnist, write_sample
 from .metrics import bce_per_image, mse_per_image, psnr_per_image
 from .models import MODELS
 from .noise import add_noise
+from .pca import PCA
 from .plots import image_grid, noise_curves
+from .readme import splice
 
 REPO = Path(__file__).resolve().parent.parent
 NOISE_AMOUNTS = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -49,28 +50,6 @@ def score(model, images: torch.Tensor, amount: float, batch: int = 2000) -> dict
         sums["psnr_db"] += psnr_per_image(output, clean).sum().item()
         sums["bce"] += bce_per_image(output, clean).sum().item()
     return {key: value / len(images) for key, value in sums.items()}
-
-
-def principal_axes(data: torch.Tensor, count: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Mean (D,), top `count` principal directions (D, count), most variance first, and each one's share of the
-    total variance (count,), of the rows of `data` (N, D), in float64."""
-    data = data.flatten(1).double()
-    mean = data.mean(0)
-    eigenvalues, vectors = torch.linalg.eigh(torch.cov((data - mean).T))
-    top = eigenvalues.argsort(descending=True)[:count]
-    return mean, vectors[:, top], eigenvalues[top] / eigenvalues.clamp_min(0).sum()
-
-
-class PCA(torch.nn.Module):
-    """The best linear code of a given size: project on the top principal components, clip to [0, 1]."""
-
-    def __init__(self, train_images: torch.Tensor, components: int):
-        super().__init__()
-        self.mean, self.basis, _ = principal_axes(train_images, components)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        flat = x.flatten(1).double() - self.mean
-        return (flat @ self.basis @ self.basis.T + self.mean).clamp(0, 1).float().reshape(x.shape)
 
 
 def markdown_tables(metrics: dict) -> str:

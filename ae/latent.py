@@ -17,9 +17,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image, ImageDraw
 
-from .demo import as_pixels, enlarge, mnist_sample, pretrained, read_drawing, sample_picks, tile
-from .evaluate import principal_axes
+from .demo import as_pixels, mnist_sample, pretrained, read_drawing, sample_picks, tile
 from .metrics import mse_per_image
+from .pca import principal_axes
 from .models import MODELS
 
 COMPONENTS = 6  # sliders
@@ -30,6 +30,7 @@ NEIGHBOURS = 3
 MY_DRAWING = "my drawing"
 MAP_DPI = 100
 DIGIT_COLOURS = [f"C{d}" for d in range(10)]
+BATCH = 100  # sample digits encoded at a time
 
 
 @dataclass
@@ -65,8 +66,11 @@ def latent_space(name: str) -> LatentSpace:
     model = pretrained()[name]
     with torch.no_grad():
         x = torch.from_numpy(images).unsqueeze(1)
-        codes = model.encode(x)
-        errors = mse_per_image(model.decode(codes), x).numpy()
+        # In batches: the denoiser's 32 full-size channels for all 2,000 digits at once would take 200 MB, and
+        # the server's memory would keep the peak.
+        codes = torch.cat([model.encode(batch) for batch in x.split(BATCH)])
+        errors = torch.cat([mse_per_image(model.decode(code), batch)
+                            for code, batch in zip(codes.split(BATCH), x.split(BATCH))]).numpy()
     mean, components, share = (t.float().numpy() for t in principal_axes(codes, COMPONENTS))
     codes = codes.flatten(1).numpy()
     return LatentSpace(name=name, codes=codes, labels=labels, mean=mean, components=components,
@@ -102,6 +106,10 @@ class MapPicture:
         (x0, x1), (y0, y1) = self.x_limits, self.y_limits
         return left + (x - x0) / (x1 - x0) * (right - left), bottom - (y - y0) / (y1 - y0) * (bottom - top)
 
+    def inside(self, column: float, row: float) -> bool:
+        (left, right), (top, bottom) = self.x_pixels, self.y_pixels
+        return left <= column <= right and top <= row <= bottom
+
     def to_data(self, column: float, row: float) -> tuple[float, float]:
         (left, right), (top, bottom) = self.x_pixels, self.y_pixels
         (x0, x1), (y0, y1) = self.x_limits, self.y_limits
@@ -130,18 +138,31 @@ def map_picture(name: str) -> MapPicture:
                       x_limits=axes.get_xlim(), y_limits=axes.get_ylim())
 
 
-def map_with_marker(name: str, code: np.ndarray | None) -> np.ndarray:
-    """The model's map, with the drawing's position as a black star-like cross when there is one."""
+def map_with_markers(name: str, code: np.ndarray | None, clicked: tuple[float, float] | None = None) -> np.ndarray:
+    """The model's map with the drawing's code as a ringed cross and the clicked point (map coordinates) as a
+    red diamond, each where there is one."""
     picture = map_picture(name)
-    if code is None:
+    if code is None and clicked is None:
         return picture.image
     image = Image.fromarray(picture.image)
-    x, y = picture.to_pixel(*latent_space(name).project(code)[:2])
     draw = ImageDraw.Draw(image)
-    draw.ellipse((x - 9, y - 9, x + 9, y + 9), outline=(0, 0, 0), width=3)
-    draw.line((x - 14, y, x + 14, y), fill=(0, 0, 0), width=2)
-    draw.line((x, y - 14, x, y + 14), fill=(0, 0, 0), width=2)
+    if code is not None:
+        x, y = picture.to_pixel(*latent_space(name).project(code)[:2])
+        draw.ellipse((x - 9, y - 9, x + 9, y + 9), outline=(0, 0, 0), width=3)
+        draw.line((x - 14, y, x + 14, y), fill=(0, 0, 0), width=2)
+        draw.line((x, y - 14, x, y + 14), fill=(0, 0, 0), width=2)
+    if clicked is not None:
+        x, y = picture.to_pixel(*clicked)
+        draw.polygon([(x, y - 9), (x + 9, y), (x, y + 9), (x - 9, y)], fill=(220, 30, 30), outline=(255, 255, 255))
     return np.asarray(image)
+
+
+def warm_up() -> None:
+    """Draw every model's map and manifold grid once (about 2 s of CPU in all), so that the first visitor to
+    switch models waits for none of it. app.py runs this beside the server, after it starts."""
+    for name in MODELS:
+        map_picture(name)
+        manifold_grid(name)
 
 
 # --- Callbacks ----------------------------------------------------------------------------------------
@@ -176,31 +197,50 @@ def slider_values(name: str, digit: np.ndarray | None) -> list[float]:
     return [round(float(v), 2) for v in coords.clip(-SLIDER_RANGE, SLIDER_RANGE)]
 
 
+NO_DRAWING_HINT = "Draw a digit in the Draw tab to place it on the map."
+CLICK_PROMPT = "Click anywhere on the map to decode that point."
+
+
 def switch_model(name, sketch) -> tuple:
-    """New model (or new drawing): map with marker, manifold grid, hint, sliders and their decoding."""
+    """New model (or new drawing): map with marker, manifold grid, hint, sliders and their decoding, and the
+    clicked point's panels emptied (they showed the previous model's decoding)."""
     name = _model_name(name)
     digit = _drawing(sketch)
     code = encode(name, digit) if digit is not None else None
-    hint = hardness(name, digit) if digit is not None else "Draw a digit in the Draw tab to place it on the map."
+    hint = hardness(name, digit) if digit is not None else NO_DRAWING_HINT
     values = slider_values(name, digit)
-    return (map_with_marker(name, code), manifold_grid(name), hint, *values, decode_sliders(name, sketch, *values))
+    return (map_with_markers(name, code), manifold_grid(name), hint, *values, decode_sliders(name, sketch, *values),
+            None, None, CLICK_PROMPT)
 
 
-def decode_at(name, x: float, y: float) -> tuple[np.ndarray, list[tuple[np.ndarray, str]]]:
-    """The digit at map coordinates (x, y), and the sample digits nearest to it in code space."""
+def decode_at(name, x: float, y: float) -> tuple[np.ndarray, np.ndarray, str]:
+    """The digit at map coordinates (x, y), the sample digits nearest to it in code space as one strip
+    (closest first), and a line naming them."""
     name = _model_name(name)
     space = latent_space(name)
     code = space.lift([x, y])
     images, labels = mnist_sample()
-    neighbours = [(enlarge(images[i], 4), f"digit {labels[i]}, distance {np.linalg.norm(space.codes[i] - code):.2f}")
-                  for i in space.nearest(code)]
-    return as_pixels(decode(name, code[None])[0]), neighbours
+    nearest = space.nearest(code)
+    strip = as_pixels(tile(images[nearest][None], 1.0))
+    caption = "Nearest test digits, closest first: " + ", ".join(
+        f"**{labels[i]}** (distance {np.linalg.norm(space.codes[i] - code):.2f})" for i in nearest) + "."
+    return as_pixels(decode(name, code[None])[0]), strip, caption
 
 
-def click_map(name, evt: gr.SelectData) -> tuple:
-    """Map click (pixel column, row) -> decode_at the data point under it."""
-    x, y = map_picture(_model_name(name)).to_data(*evt.index)
-    return decode_at(name, x, y)
+def click_map(name, sketch, evt: gr.SelectData) -> tuple:
+    """Map click (pixel column, row) -> the map marked where it was clicked, and decode_at that point.
+
+    A click outside the axes (on the legend, the labels) decodes nothing and says so."""
+    name = _model_name(name)
+    picture = map_picture(name)
+    digit = _drawing(sketch)
+    code = encode(name, digit) if digit is not None else None
+    if not picture.inside(*evt.index):
+        return (map_with_markers(name, code), None, None,
+                "That point is outside the plot: click inside the axes, where the dots are.")
+    x, y = picture.to_data(*evt.index)
+    decoded, strip, caption = decode_at(name, x, y)
+    return map_with_markers(name, code, (x, y)), decoded, strip, caption
 
 
 def decode_sliders(name, sketch, *values) -> np.ndarray:
@@ -228,10 +268,13 @@ def _slider_position(value) -> float:
     return float(np.clip(value, -SLIDER_RANGE, SLIDER_RANGE)) if np.isfinite(value) else 0.0
 
 
-def reset_sliders(name, sketch) -> list[float]:
-    return slider_values(_model_name(name), _drawing(sketch))
+def reset_sliders(name, sketch) -> tuple:
+    """The sliders back at the drawing's coordinates, and their decoding."""
+    values = slider_values(_model_name(name), _drawing(sketch))
+    return (*values, decode_sliders(name, sketch, *values))
 
 
+@functools.cache
 def manifold_grid(name: str, size: int = GRID_SIZE) -> np.ndarray:
     """A size x size sheet of digits decoded (in one batch) over the map's plane, 1st to 99th percentile."""
     space = latent_space(name)
@@ -241,7 +284,7 @@ def manifold_grid(name: str, size: int = GRID_SIZE) -> np.ndarray:
     coords = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
     digits = decode(name, space.lift(coords)).reshape(size, size, 28, 28)
     sheet = digits.transpose(0, 2, 1, 3).reshape(size * 28, size * 28)
-    return (np.repeat(np.repeat(sheet, 2, 0), 2, 1).clip(0, 1) * 255).astype(np.uint8)
+    return as_pixels(sheet)  # 28 px a digit: the page enlarges it, pixels kept square (app.py, CSS)
 
 
 def sample_choices(count: int = 30) -> list[str]:
@@ -271,13 +314,15 @@ def interpolation_rows(start: np.ndarray, end: np.ndarray, steps: int = INTERPOL
     return np.stack(rows)
 
 
-def interpolate(start_choice, end_choice, sketch) -> np.ndarray | None:
-    """interpolation_rows as one uint8 picture, start on the left, one white pixel between digits.
+def interpolate(start_choice, end_choice, sketch) -> tuple[np.ndarray | None, str]:
+    """interpolation_rows as one uint8 picture, start on the left, one white pixel between digits, and a note.
 
     Drawn with numpy, not matplotlib: as a figure of 45 labelled digits it took the server 0.75 s a click
     (0.4 s to draw, 0.35 s for Gradio to save it), all of it holding up every other visitor's events.
     """
     start, end = _choice_image(start_choice, sketch), _choice_image(end_choice, sketch)
     if start is None or end is None:
-        return None
-    return as_pixels(tile(interpolation_rows(start, end), 1.0))
+        missing = MY_DRAWING in (start_choice, end_choice) and _drawing(sketch) is None
+        return None, ("⚠️ There is no drawing yet: draw a digit in the Draw tab, or pick a test digit for From."
+                      if missing else "⚠️ Pick a test digit from the lists for From and To.")
+    return as_pixels(tile(interpolation_rows(start, end), 1.0)), f"From {start_choice} to {end_choice}."

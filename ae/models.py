@@ -16,6 +16,7 @@ class Autoencoder(nn.Module):
 
     name: str
     title: str  # how the UI names it
+    short_title: str  # where room is short: a phone's column, a plot's legend
     blurb: str  # one line the UI shows under the model's output
     code_shape: tuple[int, ...]
 
@@ -42,6 +43,7 @@ class Autoencoder(nn.Module):
 class LinearAE(Autoencoder):
     name = "linear"
     title = "Linear (784 → 32 → 784)"
+    short_title = "Linear"
     blurb = ("One dense layer each way: a 32-number code. It learns blurry 'average strokes' and "
              "copies noise it has never been taught to remove.")
     code_shape = (32,)
@@ -63,6 +65,7 @@ def _conv_encoder() -> nn.Sequential:
 class ConvAE(Autoencoder):
     name = "conv"
     title = "Convolutional (transposed-conv decoder)"
+    short_title = "Conv, transposed"
     blurb = ("A 7×7×4 code decoded by stride-2 transposed convolutions: each code cell paints its own "
              "2×2 patch, so edges can look blocky, checkerboard-like.")
     code_shape = (4, 7, 7)
@@ -79,6 +82,7 @@ class ConvAE(Autoencoder):
 class UpsampleAE(Autoencoder):
     name = "upsample"
     title = "Convolutional (upsample + conv decoder)"
+    short_title = "Conv, upsample"
     blurb = ("Same encoder; the decoder enlarges the code by nearest-neighbour upsampling, then "
              "convolves, so neighbouring pixels share weights and no checkerboard appears.")
     code_shape = (4, 7, 7)
@@ -95,6 +99,7 @@ class UpsampleAE(Autoencoder):
 class DenoiseAE(Autoencoder):
     name = "denoise"
     title = "Denoising (conv 32-16-8)"
+    short_title = "Denoising"
     blurb = ("Trained on noisy digits against clean targets: its tight 3×3×8 code has no room for "
              "noise, so it redraws a plausible clean digit.")
     code_shape = (8, 3, 3)

@@ -19,11 +19,11 @@ MIN_INK = 0.2  # a drawing whose strongest ink is below this counts as empty
 
 
 def sketch_to_mnist(value) -> np.ndarray:
-    """A (28, 28) float32 array in [0, 1], white ink on black, from a Sketchpad value or an image.
+    """A (28, 28) float32 array in [0, 1], white ink on black, from a drawing.
 
-    `value` is the Sketchpad's dict {background, layers, composite}, or an image as a numpy array
-    (HxW, HxWx3 or HxWx4, any integer or float dtype), a PIL image, or a path. Ink is whatever differs
-    from the canvas colour (read off the border), so any stroke colour works. An empty canvas gives zeros.
+    `value` is an image as a numpy array (HxW, HxWx3 or HxWx4, any integer or float dtype), a PIL image, a
+    path, or None for an empty pad. Ink is whatever differs from the canvas colour (read off the border), so
+    any stroke colour works. An empty canvas gives zeros.
     """
     ink = ink_map(to_array(value))
     if ink.max(initial=0) < MIN_INK:
@@ -67,15 +67,13 @@ def to_array(value) -> np.ndarray:
     """Any image the app may receive, as float32 in [0, 1]: (H, W) or (H, W, C)."""
     if isinstance(value, Unreadable):
         raise ValueError(str(value))
-    if isinstance(value, dict):
-        value = value.get("composite") if value.get("composite") is not None else value.get("background")
     if value is None:
         return np.ones((FIELD, FIELD), np.float32)  # an empty white canvas
     if isinstance(value, (str, Path)):
         with Image.open(value) as image:
-            value = _pil_to_array(image)
+            value = pil_to_array(image)
     elif isinstance(value, Image.Image):
-        value = _pil_to_array(value)
+        value = pil_to_array(value)
     array = _shrink(np.asarray(value))
     if array.dtype == bool:
         array = array.astype(np.float32)
@@ -105,7 +103,7 @@ def _shrink(array: np.ndarray) -> np.ndarray:
     return blocks.mean(axis=(1, 3), dtype=np.float64).astype(np.float32 if array.dtype.kind == "f" else array.dtype)
 
 
-def _pil_to_array(image: Image.Image) -> np.ndarray:
+def pil_to_array(image: Image.Image) -> np.ndarray:
     if max(image.size) > MAX_SIDE:
         image = image.reduce(-(-max(image.size) // MAX_SIDE))
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):

@@ -1,122 +1,217 @@
 """A person's session in a real browser: Debian's Chromium, driven by Playwright, against `python app.py`.
 
-Chromium is a system package (.ci/run installs it); without it this test fails rather than skips.
+Every control of the page is used as a visitor would, and every page error or console error fails the test.
+The whole module runs twice: as `python app.py` serves it, and with server-side rendering on, as Hugging Face
+Spaces serve it. Chromium is a system package (.ci/run installs it); without it these tests fail, not skip.
+Screenshots land in out/screenshots/.
 """
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
+import json
+import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from ae.browser import DRAW_PANELS, MODELS, NOISE_PANELS, ONE, PHONE, SEVEN, ZIGZAG, Visitor, launch, served_app
+
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO / "out" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+TIMEOUT = 20_000  # ms: what a test waits before calling a panel missing (the benchmark says how fast they are)
+
+
+@pytest.fixture(scope="module", params=["csr", "ssr"])
+def server(request):
+    with served_app({"GRADIO_SSR_MODE": str(request.param == "ssr")}) as (url, _, _):
+        yield url, request.param
 
 
 @pytest.fixture(scope="module")
-def server():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1",
-           "GRADIO_ANALYTICS_ENABLED": "False"}
-    process = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            break
-        except OSError:
-            assert process.poll() is None, process.stdout.read().decode()
-            time.sleep(0.5)
-    yield url
-    process.terminate()
-    process.wait(10)
-
-
-@pytest.fixture(scope="module")
-def page(server):
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1500})
-        page.goto(server)
-        yield page
+def browser(server):
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
         browser.close()
 
 
-def stroke(page, points):
-    page.mouse.move(*points[0])
-    page.mouse.down()
-    for point in points[1:]:
-        page.mouse.move(*point, steps=10)
-    page.mouse.up()
+@pytest.fixture
+def visitor(browser, server):
+    visitor = Visitor(browser, server[0])
+    yield visitor
+    visitor.close()
+    assert visitor.errors == [], "errors in the page"
 
 
-def test_draw_then_noise_then_clear(page):
-    canvas = page.locator("#sketch canvas").first
-    expect(canvas).to_be_visible(timeout=30_000)
-    page.wait_for_timeout(500)  # the page's load script picks the brush
-    box = canvas.bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    stroke(page, [(x - 50, y - 70), (x + 50, y - 70), (x - 10, y + 80)])  # a 7, straight after loading
-
-    expect(page.locator("#preview img")).to_be_visible(timeout=20_000)
-    for name in ("linear", "conv", "upsample", "denoise"):
-        expect(page.locator(f"#out-{name} img")).to_be_visible(timeout=20_000)
-        expect(page.locator(f"#metrics-{name}")).to_contain_text("MSE", timeout=20_000)
-        expect(page.locator(f"#metrics-{name}")).to_contain_text("dB")
-    expect(page.locator("#sweep canvas, #sweep svg").first).to_be_visible(timeout=20_000)  # the browser draws it
+def shot(visitor, name, server, **options):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "draw.png"), full_page=True)
-    page.locator("#sweep").screenshot(path=str(SCREENSHOTS / "sweep.png"))
+    visitor.page.screenshot(path=str(SCREENSHOTS / f"{name}-{server[1]}.png"), **options)
+
+
+def sources(page, selectors):
+    return [page.locator(f"{selector} img").get_attribute("src") if page.locator(f"{selector} img").count()
+            else None for selector in selectors]
+
+
+def expect_blank(page):
+    expect(page.locator("#status")).to_contain_text("Draw a digit", timeout=TIMEOUT)
+    for selector in ("#preview", "#noisy", *[f"#out-{name}" for name in MODELS], "#error-maps"):
+        expect(page.locator(f"{selector} img")).to_have_count(0, timeout=TIMEOUT)
+    for name in MODELS:
+        expect(page.locator(f"#metrics-{name}")).not_to_contain_text("MSE")
+
+
+def test_a_stroke_right_after_loading_fills_every_panel(visitor, server):
+    page = visitor.page
+    expect(page.locator('#sketch [data-tool="brush"]')).to_have_attribute("aria-pressed", "true")  # no tool to pick
+    visitor.timed(lambda: visitor.stroke(SEVEN), DRAW_PANELS)
+    for name in MODELS:
+        expect(page.locator(f"#out-{name} img")).to_be_visible()
+        expect(page.locator(f"#metrics-{name}")).to_contain_text(re.compile(r"MSE.*PSNR.*dB"))
+    expect(page.locator("#sweep svg polyline")).to_have_count(len(MODELS))
+    expect(page.locator("#status")).to_contain_text("What each model makes")
     page.get_by_text("Error maps: where each output differs").click()
-    expect(page.locator("#error-maps img")).to_be_visible(timeout=20_000)
-    page.locator("#error-maps").screenshot(path=str(SCREENSHOTS / "error-maps.png"))
+    expect(page.locator("#error-maps img")).to_be_visible(timeout=TIMEOUT)
+    shot(visitor, "draw", server, full_page=True)
 
-    noisy = page.locator("#noisy img")
-    before = noisy.get_attribute("src")
+
+def test_an_example_on_a_fresh_page_then_a_stroke(visitor):
+    page = visitor.page
+    visitor.timed(lambda: page.locator("#examples button").nth(3).click(), DRAW_PANELS, timeout_s=2)
+    expect(page.locator("#examples button").nth(3)).to_have_attribute("title", re.compile("digit 3"))
+    visitor.timed(lambda: visitor.stroke(ZIGZAG), DRAW_PANELS)  # the pad is still usable, and adds to the example
+
+
+def test_an_example_after_drawing_replaces_the_drawing(visitor):
+    page = visitor.page
+    visitor.timed(lambda: visitor.stroke(ONE), DRAW_PANELS)
+    drawn = sources(page, ["#preview"])
+    visitor.timed(lambda: page.locator("#examples button").nth(8).click(), DRAW_PANELS, timeout_s=2)
+    assert sources(page, ["#preview"]) != drawn
+    visitor.timed(lambda: visitor.stroke(SEVEN), DRAW_PANELS)
+
+
+def test_every_noise_control_redraws_the_noisy_panels(visitor, server):
+    page = visitor.page
+    visitor.timed(lambda: visitor.stroke(SEVEN), DRAW_PANELS)
+    preview = sources(page, ["#preview"])
+    slider = page.locator("#amount input[type=range]")
+    slider.focus()
+    visitor.timed(lambda: page.keyboard.press("ArrowRight"), NOISE_PANELS)
+    expect(page.locator("#amount input[type=number]")).to_have_value("0.35")
+    visitor.timed(lambda: page.locator("#new-noise").click(), NOISE_PANELS)
+    assert page.locator("#seed input").input_value() != "0"
+    visitor.timed(lambda: page.get_by_label("Salt & pepper").check(), NOISE_PANELS)
+    visitor.timed(lambda: page.get_by_label("Masking").check(), NOISE_PANELS)
+    seed = page.locator("#seed input")
+    visitor.timed(lambda: (seed.fill("12345"), seed.press("Enter")), NOISE_PANELS)
+    assert sources(page, ["#preview"]) == preview  # the clean digit never changes with the noise
+    shot(visitor, "noise", server)
+
+
+def test_undo_and_eraser(visitor):
+    page = visitor.page
+    visitor.timed(lambda: visitor.stroke(ONE), DRAW_PANELS)
+    one = sources(page, ["#preview"])
+    visitor.timed(lambda: visitor.stroke([(0.3, 0.3), (0.7, 0.3)]), DRAW_PANELS)
+    visitor.timed(lambda: page.locator('#sketch [data-action="undo"]').click(), DRAW_PANELS)
+    assert sources(page, ["#preview"]) == one
+    page.locator('#sketch [data-tool="eraser"]').click()
+    expect(page.locator('#sketch [data-tool="eraser"]')).to_have_attribute("aria-pressed", "true")
+    visitor.timed(lambda: visitor.stroke([(0.2, 0.5), (0.8, 0.5)]), DRAW_PANELS)  # rubs the 1 in two
+    page.locator('#sketch [data-tool="brush"]').click()
+    visitor.timed(lambda: page.locator('#sketch [data-action="undo"]').click(), DRAW_PANELS)
+    assert sources(page, ["#preview"]) == one
+
+
+def test_clear_leaves_every_panel_blank_even_with_slider_events_queued(visitor, server):
+    page = visitor.page
+    visitor.timed(lambda: visitor.stroke(SEVEN), DRAW_PANELS)
     page.locator("#amount input[type=range]").focus()
-    for _ in range(6):
+    for _ in range(8):  # events faster than the server answers: all but the last wait in the page
         page.keyboard.press("ArrowRight")
-    expect(noisy).not_to_have_attribute("src", before, timeout=20_000)
-    page.wait_for_timeout(2000)  # let the queued slider events finish, as a person would before clearing
+    page.locator('#sketch [data-action="clear"]').click()  # no pause: the race a person can hit
+    expect_blank(page)
+    page.wait_for_timeout(3000)  # nothing older comes back to repaint the old digit
+    expect_blank(page)
+    expect(page.locator("#sweep svg")).to_have_count(0)
+    shot(visitor, "cleared", server)
+    visitor.timed(lambda: visitor.stroke(ONE), DRAW_PANELS)  # and the pad draws again
 
-    page.locator('#sketch button[aria-label="Clear canvas"]').click()
-    expect(page.locator("#status")).to_contain_text("Draw a digit", timeout=20_000)
-    expect(page.locator("#out-linear img")).to_have_count(0, timeout=20_000)
-    expect(page.locator("#preview img")).to_have_count(0)
-    expect(page.locator("#error-maps img")).to_have_count(0)
+
+def test_export_matches_what_the_page_shows(visitor):
+    page = visitor.page
+    visitor.timed(lambda: page.locator("#examples button").nth(5).click(), DRAW_PANELS)
+    page.locator("#amount input[type=range]").focus()
+    visitor.timed(lambda: page.keyboard.press("ArrowLeft"), NOISE_PANELS)
+    shown = {name: page.locator(f"#metrics-{name}").inner_text() for name in MODELS}
+    page.get_by_text("Export", exact=True).click()
+    page.locator("#export").click()
+    links = page.locator("#export-files a")
+    expect(links).to_have_count(3, timeout=TIMEOUT)
+    metrics_link = page.locator("#export-files a[href*='metrics.json']")
+    with page.expect_download() as download:
+        metrics_link.click()
+    exported = json.loads(Path(download.value.path()).read_text())
+    assert exported["noise"] == {"kind": "gaussian", "amount": 0.25, "seed": 0}
+    for name in MODELS:
+        mse = exported["metrics"][name]["mse"]
+        assert f"{mse:.4f}" in shown[name], (name, shown[name], mse)
 
 
-def test_latent_tab_click_and_slider(page):
-    canvas = page.locator("#sketch canvas").first
-    box = canvas.bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    stroke(page, [(x - 40, y - 60), (x + 40, y - 60), (x + 40, y + 70)])
-    expect(page.locator("#out-denoise img")).to_be_visible(timeout=20_000)
+def test_latent_tab_every_control(visitor, server):
+    page = visitor.page
+    visitor.timed(lambda: visitor.stroke(SEVEN), DRAW_PANELS)
+    visitor.timed(lambda: page.get_by_role("tab", name="Latent space").click(),
+                  ["#latent-map", "#manifold", "#slider-digit", "#hint", "#interpolation"])
+    expect(page.locator("#hint")).to_contain_text("harder than")
 
-    page.get_by_role("tab", name="Latent space").click()
     latent_map = page.locator("#latent-map img")
-    expect(latent_map).to_be_visible(timeout=20_000)
-    expect(page.locator("#hint")).to_contain_text("harder than", timeout=20_000)
-    map_box = latent_map.bounding_box()
-    page.mouse.click(map_box["x"] + map_box["width"] * 0.45, map_box["y"] + map_box["height"] * 0.5)
-    expect(page.locator("#clicked img")).to_be_visible(timeout=20_000)
-    expect(page.locator("#neighbours img")).to_have_count(3, timeout=20_000)
+    box = latent_map.bounding_box()
+    inside = (box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.5)
+    visitor.timed(lambda: page.mouse.click(*inside), ["#latent-map", "#clicked", "#neighbours", "#click-note"])
+    expect(page.locator("#click-note")).to_contain_text("Nearest test digits")
+    visitor.timed(lambda: page.mouse.click(box["x"] + box["width"] * 0.97, box["y"] + box["height"] * 0.5),
+                  ["#click-note", "#clicked"])  # the legend: outside the axes
+    expect(page.locator("#click-note")).to_contain_text("outside the plot")
+    expect(page.locator("#clicked img")).to_have_count(0)
+    visitor.timed(lambda: page.mouse.click(*inside), ["#clicked", "#neighbours", "#click-note"])
 
-    digit = page.locator("#slider-digit img")
-    expect(digit).to_be_visible(timeout=20_000)
-    before = digit.get_attribute("src")
     page.locator("#pc-1 input[type=range]").focus()
-    for _ in range(40):
-        page.keyboard.press("PageUp")
-    expect(digit).not_to_have_attribute("src", before, timeout=20_000)
-    page.screenshot(path=str(SCREENSHOTS / "latent.png"), full_page=True)
+    visitor.timed(lambda: page.keyboard.press("PageUp"), ["#slider-digit"])
+    visitor.timed(lambda: page.locator("#reset").click(), ["#slider-digit"])
+
+    visitor.timed(lambda: page.get_by_label("Linear (784 → 32 → 784)").check(),
+                  ["#latent-map", "#manifold", "#slider-digit", "#clicked", "#neighbours"])
+    expect(page.locator("#clicked img")).to_have_count(0)  # the previous model's decoding is gone
+    expect(page.locator("#neighbours img")).to_have_count(0)
+    expect(page.locator("#click-note")).to_contain_text("Click anywhere")
+
+    page.locator("#to input").click()
+    page.get_by_role("option", name=re.compile(r"test digit 8")).first.click()
+    visitor.timed(lambda: page.locator("#interpolate").click(), ["#interpolation", "#interpolation-note"])
+    expect(page.locator("#interpolation-note")).to_contain_text("test digit 8")
+    shot(visitor, "latent", server, full_page=True)
+
+
+def test_latent_tab_without_a_drawing_says_what_to_do(visitor):
+    page = visitor.page
+    visitor.timed(lambda: page.get_by_role("tab", name="Latent space").click(), ["#latent-map", "#hint"])
+    expect(page.locator("#hint")).to_contain_text("Draw a digit in the Draw tab")
+    page.locator("#interpolate").click()
+    expect(page.locator("#interpolation-note")).to_contain_text("There is no drawing yet", timeout=TIMEOUT)
+
+
+def test_a_phone_draws_with_a_finger_and_sees_the_outputs_on_one_screen(browser, server):
+    phone = Visitor(browser, server[0], PHONE)
+    try:
+        page = phone.page
+        phone.timed(lambda: phone.touch_stroke(SEVEN), DRAW_PANELS)
+        assert page.evaluate("window.scrollY") == 0, "a finger stroke must not scroll the page"
+        height = page.viewport_size["height"]
+        for selector in ("#sketch canvas", *[f"#out-{name} img" for name in MODELS]):
+            box = page.locator(selector).bounding_box()
+            assert box["y"] >= 0 and box["y"] + box["height"] <= height, (selector, box)
+        shot(phone, "phone", server)
+    finally:
+        phone.close()
+    assert phone.errors == []

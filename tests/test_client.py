@@ -4,10 +4,10 @@ import json
 
 import numpy as np
 import pytest
-from gradio_client import Client, handle_file
-from PIL import Image
+from gradio_client import Client
 
 from ae import demo, latent
+from ae.dataurl import png_data_url, read_png_data_url
 from ae.models import MODELS
 
 
@@ -17,17 +17,15 @@ def client(app_url):
 
 
 @pytest.fixture(scope="module")
-def drawing(tmp_path_factory):
+def drawing():
     page = np.full((280, 280, 4), 255, np.uint8)
     page[50:230, 130:150, :3] = 0  # a "1"
-    path = tmp_path_factory.mktemp("drawing") / "one.png"
-    Image.fromarray(page).save(path)
-    return {"background": None, "layers": [], "composite": handle_file(str(path)), "id": None}
+    return png_data_url(page)  # as the pad sends it
 
 
 def test_the_public_endpoints_are_the_documented_ones(client):
     assert set(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == {
-        "/draw", "/noise_sweep", "/new_seed", "/export", "/latent_switch", "/latent_sliders", "/latent_interpolate"}
+        "/draw", "/export", "/latent_switch", "/latent_sliders", "/latent_interpolate"}
 
 
 def test_draw(client, drawing):
@@ -35,26 +33,15 @@ def test_draw(client, drawing):
     assert len(result) == len(demo.DRAW_OUTPUTS)
     status, preview = result[0], result[1]
     assert status.startswith("What each model makes")
-    assert demo.read_png_data_url(preview).shape == (28, 28)  # digits come inline, not as files to fetch
+    assert read_png_data_url(preview).shape == (28, 28)  # digits come inline, not as files to fetch
     metrics = result[3 + len(demo.MODEL_NAMES):3 + 2 * len(demo.MODEL_NAMES)]
     assert all(line.startswith("**MSE** ") for line in metrics)
+    assert result[-1].count("<polyline") == len(MODELS)  # the noise sweep, as SVG
 
 
 def test_draw_with_an_empty_canvas_and_bad_numbers(client):
-    empty = client.predict({"background": None, "layers": [], "composite": None, "id": None},
-                           "gaussian", 0.5, 0, api_name="/draw")
+    empty = client.predict(None, "gaussian", 0.5, 0, api_name="/draw")
     assert empty[0] == demo.EMPTY_PROMPT and empty[1] is None
-
-
-def test_noise_sweep(client, drawing):
-    table = client.predict(drawing, "mask", 0.5, 1, api_name="/noise_sweep")
-    assert table["columns"] == demo.SWEEP_COLUMNS  # rows the browser plots, not a picture
-    assert {row[2] for row in table["data"]} == {*(model.title for model in MODELS.values()), demo.SWEEP_MARKER}
-
-
-def test_new_seed(client):
-    seeds = {client.predict(api_name="/new_seed") for _ in range(3)}
-    assert all(isinstance(s, int) and 0 <= s < 2**31 for s in seeds) and len(seeds) > 1
 
 
 def test_export(client, drawing):
@@ -66,18 +53,19 @@ def test_export(client, drawing):
 
 def test_latent_switch(client, drawing):
     result = client.predict("linear", drawing, api_name="/latent_switch")
-    map_image, grid, hint, *sliders, decoded = result
-    assert Image.open(map_image).size[0] > 300 and Image.open(grid).size == (840, 840)
-    assert "harder than" in hint and len(sliders) == 6 and decoded
+    map_image, grid, hint, *sliders, decoded, clicked, neighbours, note = result
+    assert read_png_data_url(map_image).shape[1] > 300 and read_png_data_url(grid).shape == (420, 420)
+    assert "harder than" in hint and len(sliders) == 6 and read_png_data_url(decoded).shape == (28, 28)
+    assert clicked is None and neighbours is None and note == latent.CLICK_PROMPT
 
 
 def test_latent_sliders(client, drawing):
     first = client.predict("denoise", drawing, 0, 0, 0, 0, 0, 0, api_name="/latent_sliders")
     moved = client.predict("denoise", drawing, 5, 0, 0, 0, 0, 0, api_name="/latent_sliders")
-    assert not np.array_equal(demo.read_png_data_url(first), demo.read_png_data_url(moved))
+    assert not np.array_equal(read_png_data_url(first), read_png_data_url(moved))
 
 
 def test_latent_interpolate(client, drawing):
     from ae.latent import MY_DRAWING, sample_choices
-    strips = client.predict(MY_DRAWING, sample_choices()[2], drawing, api_name="/latent_interpolate")
-    assert demo.read_png_data_url(strips).shape == (5 * 29 - 1, latent.INTERPOLATION_STEPS * 29 - 1)
+    strips, note = client.predict(MY_DRAWING, sample_choices()[2], drawing, api_name="/latent_interpolate")
+    assert note.startswith("From my drawing") and read_png_data_url(strips).shape == (5 * 29 - 1, latent.INTERPOLATION_STEPS * 29 - 1)

@@ -1,6 +1,6 @@
 import json
+import re
 
-import gradio as gr
 import numpy as np
 import pytest
 
@@ -12,13 +12,13 @@ OUT = {name: index for index, name in enumerate(demo.DRAW_OUTPUTS)}
 
 @pytest.fixture(scope="module")
 def seven():
-    """A hand-drawn-looking 7: a dark stroke on a white RGBA canvas, as the Sketchpad returns it."""
+    """A hand-drawn-looking 7: a dark stroke on a white RGBA canvas, as the pad sends it."""
     page = np.full((280, 280, 4), 255, np.uint8)
     page[60:80, 70:210, :3] = 0
     for row in range(80, 230):
         col = int(200 - (row - 80) * 0.6)
         page[row, col - 10:col + 10, :3] = 0
-    return {"background": None, "layers": [], "composite": page}
+    return page
 
 
 def test_a_drawing_fills_every_panel(seven):
@@ -48,25 +48,11 @@ def test_more_noise_hurts_the_plain_models_more_than_the_denoiser(seven):
     assert all(0 <= y.min() and y.max() <= 1 for y in result.outputs.values())
 
 
-def test_digits_travel_inline_as_lossless_pngs(seven):
-    """Every image of a draw update is sent inside the answer: nothing for Gradio to cache or the page to fetch."""
-    component = demo.send_inline(gr.Image())
-    images = [value for value in demo.draw_update(seven, "gaussian", 0.3, 0) if isinstance(value, np.ndarray)]
-    assert len(images) == 3 + len(MODELS)  # preview, noisy, outputs, error maps
-    for pixels in images:
-        sent = component.postprocess(pixels).model_dump()
-        assert sent["path"] is None
-        assert np.array_equal(demo.read_png_data_url(sent), pixels)
-    assert component.postprocess(None) is None
-    with pytest.raises(ValueError, match="not a PNG data URL"):
-        demo.read_png_data_url({"url": "data:image/jpeg;base64,AAAA"})
-
-
 def test_an_empty_canvas_blanks_the_outputs_with_a_prompt():
-    result = demo.draw_update({"background": None, "layers": [], "composite": None}, "gaussian", 0.5, 0)
+    result = demo.draw_update(None, "gaussian", 0.5, 0)
     assert result[OUT["status"]] == demo.EMPTY_PROMPT
     assert all(result[OUT[name]] is None for name in ["preview", "noisy", *[f"{m}_image" for m in MODELS]])
-    assert demo.noise_sweep_table(None) is None
+    assert result[OUT["sweep"]] is None and result[OUT["error_maps"]] is None
 
 
 @pytest.mark.parametrize("kind, amount, seed, note", [
@@ -96,22 +82,24 @@ def test_noise_sweep_starts_at_the_clean_reconstruction(seven):
     for name, curve in curves.items():
         assert curve.shape == demo.SWEEP_AMOUNTS.shape
         assert curve[0] == pytest.approx(at_zero.mse[name], rel=1e-5)
-    table = demo.noise_sweep_table(seven, "mask", 0.4, 3)
-    amount, mse, series = demo.SWEEP_COLUMNS
-    assert set(table[series]) == {model.title for model in MODELS.values()} | {demo.SWEEP_MARKER}
-    assert len(table) == len(MODELS) * len(demo.SWEEP_AMOUNTS) + 2 and table[mse].notna().all()
-    marker = table[table[series] == demo.SWEEP_MARKER]
-    assert list(marker[amount]) == [0.4, 0.4] and marker[mse].max() == table[mse].max()
 
 
-def test_an_example_loads_as_that_digit():
-    images, labels = demo.mnist_sample()
-    gallery = demo.example_gallery()
-    assert [caption for _, caption in gallery] == [f"test digit {d}" for d in range(10)]
-    sketch = demo.example_as_sketch(3)
-    preview = demo.sketch_to_mnist(sketch)
-    original = images[np.flatnonzero(labels == 3)[0]]
-    assert ((preview - original) ** 2).mean() < 0.01
+def test_the_sweep_chart_draws_every_model_and_the_slider(seven):
+    clean = demo.sketch_to_mnist(seven)
+    noise = demo.NoiseSettings(kind="mask", amount=0.4, seed=3)
+    chart = demo.draw_update(seven, "mask", 0.4, 3)[OUT["sweep"]]
+    assert chart.count("<polyline") == len(MODELS) and chart.count("<circle") == len(MODELS) * len(demo.SWEEP_AMOUNTS)
+    for name, curve in demo.noise_sweep(clean, noise).items():
+        assert f"{MODELS[name].short_title}, noise 1.0: MSE {curve[-1]:.4f}" in chart  # each point's tooltip
+    assert "your noise amount, 0.4" in chart and "noise amount (Masking)" in chart
+    x_of_slider = float(re.search(r'<line x1="([\d.]+)" y1="16" x2="\1"', chart).group(1))
+    left, right = demo.SWEEP_MARGIN[0], demo.SWEEP_SIZE[0] - demo.SWEEP_MARGIN[1]
+    assert x_of_slider == pytest.approx(left + 0.4 * (right - left), abs=0.1)
+
+
+@pytest.mark.parametrize("value, ceiling", [(0.0123, 0.02), (0.2, 0.2), (0.21, 0.25), (0.3, 0.5), (0.07, 0.1)])
+def test_the_chart_axis_ends_on_a_tidy_number(value, ceiling):
+    assert demo._nice_ceiling(value) == pytest.approx(ceiling)
 
 
 def test_export_writes_sheet_arrays_and_metrics(seven, tmp_path):

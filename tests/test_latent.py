@@ -1,3 +1,6 @@
+import re
+
+import gradio as gr
 import numpy as np
 import pytest
 import torch
@@ -57,10 +60,34 @@ def test_clicking_at_a_digit_decodes_close_to_its_reconstruction(name, bound):
 
 
 def test_decode_at_returns_the_digit_and_neighbours_closest_first():
-    image, neighbours = latent.decode_at("conv", 1.0, -2.0)
-    assert image.shape == (28, 28) and len(neighbours) == latent.NEIGHBOURS
-    distances = [float(caption.rsplit(" ", 1)[1]) for _, caption in neighbours]
-    assert distances == sorted(distances)
+    image, strip, caption = latent.decode_at("conv", 1.0, -2.0)
+    assert image.shape == (28, 28) and strip.shape == (28, latent.NEIGHBOURS * 29 - 1)
+    distances = [float(d) for d in re.findall(r"distance ([\d.]+)", caption)]
+    assert len(distances) == latent.NEIGHBOURS and distances == sorted(distances)
+    space = latent.latent_space("conv")
+    images, _ = demo.mnist_sample()
+    first = space.nearest(space.lift([1.0, -2.0]))[0]
+    np.testing.assert_array_equal(strip[:, :28], demo.as_pixels(images[first]))
+
+
+def test_a_click_marks_the_map_and_a_click_outside_the_axes_says_so():
+    picture = latent.map_picture("linear")
+    left, right = picture.x_pixels
+    top, bottom = picture.y_pixels
+    inside = gr.SelectData(None, {"index": [(left + right) / 2, (top + bottom) / 2], "value": None})
+    marked, digit, strip, caption = latent.click_map("linear", None, inside)
+    assert digit.shape == (28, 28) and strip is not None and "Nearest" in caption
+    changed = np.argwhere((marked != picture.image).any(axis=2))
+    assert np.abs(changed.mean(0) - [(top + bottom) / 2, (left + right) / 2]).max() < 2  # the diamond is there
+    outside = gr.SelectData(None, {"index": [right + 20, (top + bottom) / 2], "value": None})
+    marked, digit, strip, caption = latent.click_map("linear", None, outside)
+    assert digit is None and strip is None and "outside the plot" in caption
+    assert np.array_equal(marked, picture.image)
+
+
+def test_a_model_switch_empties_the_clicked_point(example_on_pad):
+    *_, clicked, neighbours, note = latent.switch_model("denoise", example_on_pad(1))
+    assert clicked is None and neighbours is None and note == latent.CLICK_PROMPT
 
 
 def test_nearest_neighbours_are_ordered_by_distance(space):
@@ -89,14 +116,14 @@ def test_the_manifold_grid_is_decoded_in_one_batch(monkeypatch):
     calls = []
     original = latent.decode
     monkeypatch.setattr(latent, "decode", lambda name, codes: calls.append(len(codes)) or original(name, codes))
-    sheet = latent.manifold_grid("denoise")
+    sheet = latent.manifold_grid.__wrapped__("denoise")  # past the cache
     assert calls == [latent.GRID_SIZE ** 2]
-    assert sheet.shape == (latent.GRID_SIZE * 56, latent.GRID_SIZE * 56) and sheet.dtype == np.uint8
+    assert sheet.shape == (latent.GRID_SIZE * 28, latent.GRID_SIZE * 28) and sheet.dtype == np.uint8
 
 
-def test_sliders_at_the_drawings_own_coordinates_decode_its_reconstruction():
+def test_sliders_at_the_drawings_own_coordinates_decode_its_reconstruction(example_on_pad):
     images, _ = demo.mnist_sample()
-    sketch = demo.example_as_sketch(4)
+    sketch = example_on_pad(4)
     digit = demo.sketch_to_mnist(sketch)
     for name in MODELS:
         values = latent.slider_values(name, digit)
@@ -110,7 +137,7 @@ def test_sliders_at_the_drawings_own_coordinates_decode_its_reconstruction():
     assert latent.decode_sliders("conv", None, float("nan"), "x", 1, 2, 3, 4).shape == (28, 28)
 
 
-def test_switching_models_gives_every_panel_and_a_hardness_hint():
+def test_switching_models_gives_every_panel_and_a_hardness_hint(example_on_pad):
     scribble = np.full((280, 280), 255, np.uint8)
     scribble[40:240, 40:240] = 0  # a filled square: nothing like a digit to the linear model (a local
     # convolutional one redraws flat areas well, so it is the wrong model to ask)
@@ -119,19 +146,21 @@ def test_switching_models_gives_every_panel_and_a_hardness_hint():
     assert map_image.ndim == 3 and grid.ndim == 2
     assert "harder than" in hint
     assert float(hint.split("**")[1].rstrip("%")) > 90
-    typical = latent.switch_model("linear", demo.example_as_sketch(0))[2]
+    typical = latent.switch_model("linear", example_on_pad(0))[2]
     assert float(typical.split("**")[1].rstrip("%")) < 90
     empty = latent.switch_model("upsample", None)
     assert "Draw a digit" in empty[2] and empty[0] is latent.map_picture("upsample").image
 
 
-def test_interpolate_from_the_drawing_or_between_test_digits():
+def test_interpolate_from_the_drawing_or_between_test_digits(example_on_pad):
     choices = latent.sample_choices()
-    strips = latent.interpolate(latent.MY_DRAWING, choices[1], demo.example_as_sketch(2))
-    rows = latent.interpolation_rows(demo.sketch_to_mnist(demo.example_as_sketch(2)),
+    strips, note = latent.interpolate(latent.MY_DRAWING, choices[1], example_on_pad(2))
+    assert note == f"From {latent.MY_DRAWING} to {choices[1]}."
+    rows = latent.interpolation_rows(demo.sketch_to_mnist(example_on_pad(2)),
                                      latent._choice_image(choices[1], None))
     assert strips.shape == (len(rows) * 29 - 1, latent.INTERPOLATION_STEPS * 29 - 1)
     np.testing.assert_array_equal(strips[29:57, 29 * 8:], demo.as_pixels(rows[1][8]))  # linear's last digit
     assert (strips[28] == 255).all() and (strips[:, 28] == 255).all()  # white lines between the digits
-    assert latent.interpolate(choices[0], choices[5], None) is not None
-    assert latent.interpolate(latent.MY_DRAWING, choices[1], None) is None
+    assert latent.interpolate(choices[0], choices[5], None)[0] is not None
+    strips, note = latent.interpolate(latent.MY_DRAWING, choices[1], None)
+    assert strips is None and "There is no drawing yet" in note

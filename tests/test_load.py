@@ -10,15 +10,14 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 from gradio_client.utils import QueueError
-from PIL import Image
 
-from ae.bench import free_port, run_clients, sample_drawing
+from ae.bench import run_clients, sample_drawing
+from ae.browser import free_port
+from ae.dataurl import png_data_url
 
 
-def test_concurrent_clients_get_only_well_formed_answers(app_url, tmp_path):
-    drawing = tmp_path / "seven.png"
-    Image.fromarray(sample_drawing()).save(drawing)
-    result = run_clients(app_url, drawing, clients=4, seconds=4, max_requests=15)
+def test_concurrent_clients_get_only_well_formed_answers(app_url):
+    result = run_clients(app_url, png_data_url(sample_drawing()), clients=4, seconds=4, max_requests=15)
     assert result["errors"] == 0, result["first_errors"]
     assert result["requests"] >= 4
     assert np.isfinite(result["p50_ms"])

@@ -3,6 +3,8 @@ import pytest
 from PIL import Image
 
 from ae import sketch_to_mnist
+from ae.dataurl import png_data_url
+from ae.pad import read_pad
 
 # Bounds measured on the first 200 test digits when they were set: mean 0.0048 / max 0.017 for the
 # original, mean 0.010-0.012 / max 0.032 for the redrawn canvases; bilinear rescaling blurs a little.
@@ -75,13 +77,12 @@ def test_any_stroke_colour_works(digits):
         assert np.abs(sketch_to_mnist(coloured) - reference).mean() < 0.01
 
 
-def test_sketchpad_values_and_empty_canvases():
+def test_pad_values_and_empty_canvases():
     page = np.full((280, 280, 4), 255, np.uint8)
-    assert not sketch_to_mnist({"background": page, "layers": [], "composite": None}).any()
-    assert not sketch_to_mnist({"background": None, "layers": [], "composite": None}).any()
+    assert not sketch_to_mnist(page).any()
     assert not sketch_to_mnist(None).any()
     page[100:200, 130:150, :3] = 0
-    out = sketch_to_mnist({"background": None, "layers": [], "composite": page})
+    out = sketch_to_mnist(read_pad(png_data_url(page)))  # as the pad sends it
     assert out.shape == (28, 28) and out.dtype == np.float32 and out.max() == pytest.approx(1, abs=0.05)
 
 

@@ -1,0 +1,185 @@
+"""A visitor in a real browser: headless Chromium driven by Playwright, as the browser tests and the benchmark use it.
+
+What a person sees is the measure: an action (a stroke, a click, a key on a slider) is timed in the page from
+the input event until the last panel it changes has been repainted, and every page error counts.
+
+How a panel's change is seen: a MutationObserver on the page, and at the next animation frame after a
+mutation, the panel's signature (its images' sources, its text, its chart's lines) is compared with the one before;
+the time of the last such change is the time the panel was painted. An action is done when every panel it must
+change has changed and none has changed for QUIET_MS.
+
+Chromium is Debian's (`apt-get install chromium`); Playwright's own browser download is not needed.
+"""
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+DESKTOP = {"viewport": {"width": 1400, "height": 1000}}
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 3}
+QUIET_MS = 400
+MODELS = ("linear", "conv", "upsample", "denoise")
+DRAW_PANELS = ["#preview", "#noisy", *[f"#out-{name}" for name in MODELS], "#sweep"]
+NOISE_PANELS = ["#noisy", *[f"#out-{name}" for name in MODELS], "#sweep"]
+
+# Installed once per page: window.aeWatch(selectors) starts watching; window.aeDone() reports.
+WATCH_JS = """
+() => {
+  const signature = (el) => el ? [...el.querySelectorAll("img")].map((i) => i.src).join("|") + "§" + el.innerText
+      + "§" + [...el.querySelectorAll("polyline")].map((p) => p.getAttribute("points")).join("|") : "";
+  window.aeWatch = (selectors) => {
+    const watch = {start: null, changed: {}, last: {}, before: {}, observers: []};
+    const mark = () => { if (watch.start === null) watch.start = performance.now(); };
+    for (const type of ["pointerup", "click", "keydown", "touchend"]) document.addEventListener(type, mark, true);
+    watch.unmark = () => { for (const type of ["pointerup", "click", "keydown", "touchend"])
+                             document.removeEventListener(type, mark, true); };
+    for (const selector of selectors) watch.before[selector] = watch.last[selector] = signature(document.querySelector(selector));
+    // The whole page is watched: a tab's panels are only put in the page when the tab is first opened.
+    let pending = false;
+    const observer = new MutationObserver(() => {
+      if (pending) return;
+      pending = true;
+      requestAnimationFrame(() => {
+        pending = false;
+        for (const selector of selectors) {
+          const now = signature(document.querySelector(selector));
+          if (now !== watch.last[selector]) { watch.last[selector] = now; watch.changed[selector] = performance.now(); }
+        }
+      });
+    });
+    observer.observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
+    watch.observers.push(observer);
+    window.aeWatching = watch;
+  };
+  window.aeDone = () => {
+    const watch = window.aeWatching, now = performance.now();
+    const times = Object.values(watch.changed);
+    const all = Object.keys(watch.before).every((s) => s in watch.changed);
+    const last = times.length ? Math.max(...times) : null;
+    return {all, quiet: last !== null && now - last, ms: watch.start !== null && last !== null ? last - watch.start : null,
+            missing: Object.keys(watch.before).filter((s) => !(s in watch.changed)),
+            panels: Object.fromEntries(Object.entries(watch.changed).map(([s, t]) => [s, Math.round(t - watch.start)]))};
+  };
+  window.aeStop = () => { window.aeWatching.observers.forEach((o) => o.disconnect()); window.aeWatching.unmark(); };
+}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def served_app(env: dict[str, str] | None = None, timeout_s: float = 120):
+    """`python app.py` on a free loopback port: yields (url, seconds until the page answered, process)."""
+    port = free_port()
+    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
+           "GRADIO_ANALYTICS_ENABLED": "False", **(env or {})}
+    url = f"http://127.0.0.1:{port}/"
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT)
+    try:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError("app.py exited during start:\n" + process.stdout.read().decode()[-2000:])
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                if time.perf_counter() - started > timeout_s:
+                    raise
+                time.sleep(0.2)
+        yield url, time.perf_counter() - started, process
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
+class Visitor:
+    """One page of the app in Chromium, with every page error and console error kept in `errors`."""
+
+    def __init__(self, browser, url: str, device: dict = DESKTOP):
+        self.context = browser.new_context(**device)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
+        self.page.on("console", lambda message: self.errors.append(f"console error: {message.text}")
+                     if message.type == "error" else None)
+        self.page.goto(url)
+        self.page.locator("#sketch canvas").wait_for(timeout=60_000)
+        self.page.evaluate(WATCH_JS)
+
+    def close(self):
+        self.context.close()
+
+    def pad_points(self, shape: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        """Pad fractions (0 to 1 across and down) as page coordinates, the pad scrolled into view first."""
+        canvas = self.page.locator("#sketch canvas")
+        canvas.scroll_into_view_if_needed()
+        box = canvas.bounding_box()
+        return [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in shape]
+
+    def stroke(self, shape: list[tuple[float, float]], steps: int = 8):
+        """Draw a polyline on the pad; `shape` in pad fractions (0 to 1 across and down)."""
+        points = self.pad_points(shape)
+        mouse = self.page.mouse
+        mouse.move(*points[0])
+        mouse.down()
+        for point in points[1:]:
+            mouse.move(*point, steps=steps)
+        mouse.up()
+
+    def touch_stroke(self, shape: list[tuple[float, float]], steps: int = 8):
+        """A finger stroke: touch pointer events through the DevTools protocol, as a phone sends them."""
+        points = self.pad_points(shape)
+        cdp = self.context.new_cdp_session(self.page)
+        path = [points[0]]
+        for (x0, y0), (x1, y1) in zip(points, points[1:]):
+            path += [(x0 + (x1 - x0) * k / steps, y0 + (y1 - y0) * k / steps) for k in range(1, steps + 1)]
+        touch = lambda kind, x, y: cdp.send("Input.dispatchTouchEvent", {  # noqa: E731
+            "type": kind, "touchPoints": [] if kind == "touchEnd" else [{"x": x, "y": y}]})
+        touch("touchStart", *path[0])
+        for x, y in path[1:]:
+            touch("touchMove", x, y)
+        touch("touchEnd", *path[-1])
+        cdp.detach()
+
+    def timed(self, action, panels: list[str], timeout_s: float = 20) -> float:
+        """Run `action` and return the milliseconds from its input event until every panel in `panels` has
+        changed and stayed put; AssertionError naming the panels that never changed."""
+        self.page.evaluate("(selectors) => window.aeWatch(selectors)", panels)
+        action()
+        deadline = time.perf_counter() + timeout_s
+        try:
+            while True:
+                done = self.page.evaluate("window.aeDone()")
+                if done["all"] and done["quiet"] >= QUIET_MS and done["ms"] is not None:
+                    self.last_panels = done["panels"]
+                    return round(done["ms"], 1)
+                if time.perf_counter() > deadline:
+                    raise AssertionError(f"after {timeout_s} s these never changed: {done['missing']}")
+                time.sleep(0.05)
+        finally:
+            self.page.evaluate("window.aeStop()")
+
+
+def launch(playwright):
+    """Debian's Chromium, headless, with the flags that make it run in a container without a GPU."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+SEVEN = [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]
+ONE = [(0.5, 0.15), (0.5, 0.85)]
+ZIGZAG = [(0.3, 0.25), (0.7, 0.25), (0.3, 0.75), (0.7, 0.75)]

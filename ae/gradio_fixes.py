@@ -1,0 +1,92 @@
+"""Where the app bends Gradio 6.31 (or the C library under it) to its needs: one function per workaround.
+
+Each relies on a detail of Gradio that a new version may change; `tests/test_gradio_fixes.py` checks each of
+those details, so an upgrade that breaks one fails there by name rather than somewhere in the page.
+"""
+
+import ctypes
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+from gradio.data_classes import ImageData
+
+from .dataurl import png_data_url
+
+M_ARENA_MAX = -8  # glibc's mallopt parameter number (malloc.h)
+
+
+def limit_malloc_arenas(arenas: int = 2) -> bool:
+    """Cap glibc's malloc arenas for this process, as MALLOC_ARENA_MAX would.
+
+    Gradio runs callbacks on a pool of threads and glibc gives each thread its own arena (up to eight per
+    core); the memory they hold on to after a burst of requests adds some 40 MB to the server's footprint.
+    Does nothing where the C library is not glibc; says whether the cap was set.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    return libc.mallopt(M_ARENA_MAX, arenas) == 1
+
+
+def write_gradio_cache_atomically() -> None:
+    """Work around a race in Gradio 6.31's image cache.
+
+    Gradio names a cached output image by its content hash and rewrites the file on every event, in place.
+    When two visitors get the same image at once, one request can serve the file while the other has
+    truncated it: the download ends early and the client sees a dropped connection. Writing to a temporary
+    name and renaming over the old file makes each reader see a whole file.
+    """
+    from gradio import processing_utils
+
+    def save_pil_to_cache(img, cache_dir, name="image", format="webp"):
+        data = processing_utils.encode_pil_to_bytes(img, format)
+        folder = Path(cache_dir) / processing_utils.hash_bytes(data)
+        folder.mkdir(exist_ok=True, parents=True)
+        target = (folder / f"{name}.{format}").resolve()
+        with tempfile.NamedTemporaryFile(dir=folder, delete=False) as temporary:
+            temporary.write(data)
+        Path(temporary.name).replace(target)
+        return str(target)
+
+    processing_utils.save_pil_to_cache = save_pil_to_cache
+
+
+def send_inline(image: gr.Image) -> gr.Image:
+    """Make `image` send its picture inside the event's answer, as a PNG data URL, and return it.
+
+    A stroke redraws several small pictures. As plain gr.Image outputs each would be written to Gradio's cache
+    and fetched by the browser (or an API client) in a request of its own; inline, a whole update is one
+    message. The page shows them with Gradio's own image view, by the data URL route Gradio itself takes for
+    SVG images. (Set on the instance: a subclass of a Gradio component makes Gradio write a type stub beside
+    this module on every import.)
+    """
+    def postprocess(value) -> ImageData | None:
+        if value is None:
+            return None
+        return ImageData(url=png_data_url(np.asarray(value)), orig_name="image.png", mime_type="image/png")
+
+    image.postprocess = postprocess
+    image.api_info_as_output = lambda: {
+        "type": "object", "properties": {"url": {"type": "string", "description": "data:image/png;base64,..."}},
+        "description": "the image inline as a PNG data URL (see ae.dataurl.read_png_data_url)"}
+    return image
+
+
+def tolerate_bad_payloads(component: gr.components.Component) -> None:
+    """Let `component` hand what it cannot parse to the callback, which answers with a clear message.
+
+    Gradio's own checks would end the event with a generic error; our callbacks correct odd numbers and
+    choices and say so.
+    """
+    parse = component.preprocess
+
+    def preprocess(payload):
+        try:
+            return parse(payload)
+        except Exception:  # noqa: BLE001 - whatever the component chokes on, the callback explains
+            return payload
+
+    component.preprocess = preprocess
