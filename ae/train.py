@@ -34,6 +34,7 @@ from .noise import add_noise
 MAX_ATTEMPTS = 5
 MIN_STEPS_TO_JUDGE = 200  # fewer steps than this leave even a live model's outputs nearly constant
 OUTPUT_SPREAD_FLOOR = 1e-3  # per-pixel spread of outputs across images below which a model draws one image
+TRIAL_DIR = Path(__file__).resolve().parent.parent / "out" / "trial-checkpoints"  # shortened runs land here
 EVAL_NOISE_SEED = 1234  # fixed test-time noise, so per-epoch figures compare across runs
 DENOISE_EVAL_AMOUNT = 0.5
 
@@ -168,17 +169,22 @@ def _run(name, recipe, seed, train_x, test_x, device, eval_amount, mean_image_ms
     return model, history
 
 
-def main():
+def main(argv: list[str] | None = None):
     parser = argparse.ArgumentParser(description="Train the MNIST autoencoders and write checkpoints/.")
     parser.add_argument("--model", choices=[*MODELS, "all"], default="all", help="which model (default: all)")
     parser.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs (default: recipe)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--limit", type=int, default=None,
                         help="train on the first N training images only, for a quick smoke run (default: all)")
-    parser.add_argument("--out", type=Path, default=CHECKPOINT_DIR,
-                        help=f"checkpoint folder (default: {CHECKPOINT_DIR})")
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"checkpoint folder (default: {CHECKPOINT_DIR} for a full run; {TRIAL_DIR} when --epochs "
+                             "or --limit shortens it, so that a trial never replaces the committed weights)")
     parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    out = args.out or (TRIAL_DIR if args.epochs or args.limit else CHECKPOINT_DIR)
+    if out == TRIAL_DIR:
+        print(f"A shortened run (--epochs/--limit): checkpoints go to {out}, not {CHECKPOINT_DIR}; "
+              "--out chooses the folder.")
 
     torch.use_deterministic_algorithms(True)
     train_x, _ = load_mnist(train=True)
@@ -190,9 +196,9 @@ def main():
         recipe = RECIPES[name]
         if args.epochs:
             recipe = Recipe(**{**asdict(recipe), "epochs": args.epochs})
-        _, card = train_model(name, recipe, args.seed, train_x, test_x, args.device, args.out)
+        _, card = train_model(name, recipe, args.seed, train_x, test_x, args.device, out)
         print(f"{name}: test MSE {card['test_mse']:.5f} after {card['train_seconds']:.0f} s "
-              f"-> {args.out}/{name}.safetensors")
+              f"-> {out}/{name}.safetensors")
 
 
 if __name__ == "__main__":

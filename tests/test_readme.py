@@ -18,8 +18,14 @@ def test_spaces_front_matter():
     assert fields["sdk"] == "gradio" and fields["app_file"] == "app.py"
     assert fields["sdk_version"] == gradio.__version__
     assert fields["python_version"].strip('"').startswith("3.")
-    pinned = re.search(r"^gradio==(\S+)$", (REPO / "requirements.txt").read_text(), re.M).group(1)
+    assert len(fields["short_description"]) <= 60  # Hugging Face refuses a longer one
+    assert fields["suggested_hardware"] == "cpu-basic" and fields["license"]
+    demo_requirements = (REPO / "requirements.txt").read_text()
+    pinned = re.search(r"^gradio==(\S+)$", demo_requirements, re.M).group(1)
     assert pinned == gradio.__version__
+    for test_only in ("pytest", "playwright", "hypothesis"):  # a Space installs requirements.txt whole
+        assert not re.search(rf"^{test_only}\b", demo_requirements, re.M)
+        assert re.search(rf"^{test_only}\b", (REPO / "requirements-test.txt").read_text(), re.M)
 
 
 def test_readme_opens_with_the_two_commands_and_ci_runs_the_second():

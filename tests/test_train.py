@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -70,3 +72,18 @@ def test_silent_code_channels_are_counted(few_images):
     with torch.no_grad():
         model.encoder[3].bias[[0, 2]] = -1e3  # two of the four code channels never switch on
     assert silent_code_channels(model, test_x) == 2
+
+
+@pytest.mark.parametrize("argv, folder", [
+    (["--model", "linear", "--epochs", "1"], train.TRIAL_DIR),
+    (["--model", "linear", "--limit", "500"], train.TRIAL_DIR),
+    (["--model", "linear"], train.CHECKPOINT_DIR),
+    (["--model", "linear", "--limit", "500", "--out", "elsewhere"], Path("elsewhere")),
+])
+def test_shortened_runs_never_write_the_committed_checkpoints(monkeypatch, argv, folder):
+    written = []
+    monkeypatch.setattr(train, "load_mnist", lambda train: (torch.zeros(600, 1, 28, 28), torch.zeros(600)))
+    monkeypatch.setattr(train, "train_model", lambda name, recipe, seed, train_x, test_x, device, out:
+                        written.append((out, recipe.epochs, len(train_x))) or (None, {"test_mse": 0, "train_seconds": 0}))
+    train.main(argv)
+    assert [out for out, _, _ in written] == [folder]
