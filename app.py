@@ -31,7 +31,7 @@ except CheckpointError as err:
     sys.exit(f"ae-studio cannot start: {err}")
 
 CSS = """
-.pixel img { image-rendering: pixelated; width: 100%; height: 100%; object-fit: contain; }
+.pixel img { image-rendering: pixelated; width: 100% !important; height: 100% !important; object-fit: contain !important; }
 .blurb { font-size: 0.85em; opacity: 0.85; }
 .caption p { font-size: 0.9em; font-weight: 600; margin: 0; }
 .digit { aspect-ratio: 1; }

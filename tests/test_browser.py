@@ -66,6 +66,8 @@ def test_a_stroke_right_after_loading_fills_every_panel(visitor, server):
     visitor.timed(lambda: visitor.stroke(SEVEN), DRAW_PANELS)
     for name in MODELS:
         expect(page.locator(f"#out-{name} img")).to_be_visible()
+        image = page.locator(f"#out-{name} img")  # shown large (scaled to its box), not at 28 px
+        assert image.bounding_box()["width"] > 150 and image.evaluate("i => getComputedStyle(i).objectFit") == "contain"
         expect(page.locator(f"#metrics-{name}")).to_contain_text(re.compile(r"MSE.*PSNR.*dB"))
     expect(page.locator("#sweep svg polyline")).to_have_count(len(MODELS))
     expect(page.locator("#status")).to_contain_text("What each model makes")
@@ -211,6 +213,7 @@ def test_a_phone_draws_with_a_finger_and_sees_the_outputs_on_one_screen(browser,
         for selector in ("#sketch canvas", *[f"#out-{name} img" for name in MODELS]):
             box = page.locator(selector).bounding_box()
             assert box["y"] >= 0 and box["y"] + box["height"] <= height, (selector, box)
+            assert box["width"] > 60, (selector, box)  # big enough to see
         shot(phone, "phone", server)
     finally:
         phone.close()
