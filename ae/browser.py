@@ -20,6 +20,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from .models import MODELS
+
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -27,7 +29,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 DESKTOP = {"viewport": {"width": 1400, "height": 1000}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 3}
 QUIET_MS = 400
-MODELS = ("linear", "conv", "upsample", "denoise")
 DRAW_PANELS = ["#preview", "#noisy", *[f"#out-{name}" for name in MODELS], "#sweep"]
 NOISE_PANELS = ["#noisy", *[f"#out-{name}" for name in MODELS], "#sweep"]
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from ae.browser import DRAW_PANELS, MODELS, NOISE_PANELS, ONE, PHONE, SEVEN, ZIGZAG, Visitor, launch, served_app
+from ae.browser import DRAW_PANELS, NOISE_PANELS, ONE, PHONE, SEVEN, ZIGZAG, Visitor, launch, served_app
+from ae.models import MODELS
 
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO / "out" / "screenshots"
