@@ -16,6 +16,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -89,23 +90,25 @@ def served_app(env: dict[str, str] | None = None, timeout_s: float = 120):
            "GRADIO_ANALYTICS_ENABLED": "False", **(env or {})}
     url = f"http://127.0.0.1:{port}/"
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT)
-    try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError("app.py exited during start:\n" + process.stdout.read().decode()[-2000:])
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                if time.perf_counter() - started > timeout_s:
-                    raise
-                time.sleep(0.2)
-        yield url, time.perf_counter() - started, process
-    finally:
-        process.terminate()
-        process.wait(20)
+    # The app's output goes to a file: a pipe nobody reads would stall the server once its buffer filled.
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            while True:
+                if process.poll() is not None:
+                    log.seek(0)
+                    raise RuntimeError("app.py exited during start:\n" + log.read().decode()[-2000:])
+                try:
+                    urllib.request.urlopen(url, timeout=2)
+                    break
+                except OSError:
+                    if time.perf_counter() - started > timeout_s:
+                        raise
+                    time.sleep(0.2)
+            yield url, time.perf_counter() - started, process
+        finally:
+            process.terminate()
+            process.wait(20)
 
 
 class Visitor:
