@@ -11,7 +11,6 @@ machine (loopback) and stops by itself: each client runs for --seconds, and at m
 
 import argparse
 import contextlib
-import json
 import os
 import re
 import threading
@@ -23,7 +22,7 @@ import numpy as np
 from .browser import (DRAW_PANELS, NOISE_PANELS, ONE, SEVEN, ZIGZAG, Visitor, launch, served_app)
 from .dataurl import png_data_url
 from .pad import LIVE_INTERVAL_MS
-from .readme import splice
+from .readme import publish
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -299,10 +298,7 @@ def main():
                                                    max(client_counts), args.seconds, args.max_requests)
     results["seconds"] = args.seconds
     results["measured_on"] = f"on {os.cpu_count()} CPU cores, {time.strftime('%Y-%m-%d')}"
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
-    if args.readme.exists():
-        splice(args.readme, "bench", readme_table(results))
-    print(readme_table(results))
+    publish(results, args.out, args.readme, "bench", readme_table(results))
 
 
 if __name__ == "__main__":

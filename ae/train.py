@@ -130,7 +130,11 @@ def collapsed(model: Autoencoder, test_x: torch.Tensor, mean_image_mse: float) -
     return outputs.std(0).mean().item() < OUTPUT_SPREAD_FLOOR and test_mse(model, test_x) >= mean_image_mse
 
 
-def _run(name, recipe, seed, train_x, test_x, device, eval_amount, mean_image_mse):
+def _run(name, recipe, seed, train_x, test_x, device, eval_amount, mean_image_mse, judge=True, stop_after=None):
+    """One training run; (None, history) where the restart guard fires after epoch 1 (if `judge`).
+
+    `stop_after` ends the run after that many epochs of the recipe's own schedule (ae.seeds replays epoch 1).
+    The first epoch's history records its silent code channels and whether the model collapsed."""
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)  # shuffling and training noise, on the CPU for determinism
     model = build(name).to(device)
@@ -139,7 +143,7 @@ def _run(name, recipe, seed, train_x, test_x, device, eval_amount, mean_image_ms
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe.max_lr,
                                                    total_steps=recipe.epochs * steps_per_epoch)
     history = []
-    for epoch in range(1, recipe.epochs + 1):
+    for epoch in range(1, (stop_after or recipe.epochs) + 1):
         model.train()
         order = torch.randperm(len(train_x), generator=generator)
         total = 0.0
@@ -163,9 +167,12 @@ def _run(name, recipe, seed, train_x, test_x, device, eval_amount, mean_image_ms
         history.append({"epoch": epoch, "train_loss": round(total / steps_per_epoch, 6), "test_mse": round(mse, 6)})
         noisy = f" (Gaussian {eval_amount} in)" if eval_amount else ""
         tqdm.write(f"{name} epoch {epoch:2d}: train loss {total / steps_per_epoch:.5f}, test MSE{noisy} {mse:.5f}")
-        if epoch == 1 and steps_per_epoch >= MIN_STEPS_TO_JUDGE and (
-                collapsed(model, test_x, mean_image_mse) or silent_code_channels(model, test_x)):
-            return None, history
+        if epoch == 1:
+            history[0].update(silent_code_channels=silent_code_channels(model, test_x),
+                              collapsed=collapsed(model, test_x, mean_image_mse))
+            if judge and steps_per_epoch >= MIN_STEPS_TO_JUDGE and (
+                    history[0]["collapsed"] or history[0]["silent_code_channels"]):
+                return None, history
     return model, history
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import gradio
 
 from ae.bench import readme_table
+from ae.seeds import readme_table as seeds_table
 
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text()
@@ -43,3 +44,8 @@ def test_readme_tables_are_the_evaluation_output():
 def test_readme_speed_tables_are_the_benchmark_output():
     results = json.loads((REPO / "checkpoints" / "bench.json").read_text())
     assert f"<!-- bench:start -->\n{readme_table(results)}<!-- bench:end -->" in README
+
+
+def test_readme_seed_table_is_the_study_output():
+    results = json.loads((REPO / "checkpoints" / "seeds.json").read_text())
+    assert f"<!-- seeds:start -->\n{seeds_table(results)}<!-- seeds:end -->" in README

@@ -1,0 +1,38 @@
+"""The seed study command, on the linear model's first epoch (seconds), and its summary arithmetic."""
+
+import json
+
+from ae import seeds
+
+
+def test_the_first_epoch_of_two_seeds_is_replayed_and_tabled(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("before\n<!-- seeds:start -->\nold\n<!-- seeds:end -->\nafter\n")
+    out = tmp_path / "seeds.json"
+    seeds.main(["--models", "linear", "--seeds", "0-1", "--epochs", "1", "--jobs", "1", "--out", str(out),
+                "--readme", str(readme)])
+    results = json.loads(out.read_text())
+    assert [(run["model"], run["seed"], run["epochs"]) for run in results["runs"]] == [("linear", 0, 1), ("linear", 1, 1)]
+    for run in results["runs"]:
+        assert 0 <= run["silent_code_channels_after_epoch_1"] <= 32 and run["collapsed"] is False
+        assert 0 < run["test_mse"] < 0.07  # one epoch of 30, early in the warm-up: far from done, far from dead
+    assert results["models"]["linear"]["seeds"] == [0, 1]
+    text = readme.read_text()
+    assert text.startswith("before\n") and text.endswith("after\n") and "| linear | 0–1 |" in text
+    assert "The first epoch of each recipe" in text and "old" not in text
+
+
+def test_the_summary_counts_dead_seeds_and_the_spread():
+    runs = [{"model": "conv", "seed": s, "silent_code_channels_after_epoch_1": silent, "collapsed": collapsed,
+             "test_mse": mse} for s, silent, collapsed, mse in [(0, 0, False, 0.0100), (1, 2, False, 0.0104),
+                                                                 (2, 0, True, 0.0110), (3, 0, False, 0.0102)]]
+    model = seeds.summary(runs)["conv"]
+    assert model["seeds_with_dead_units"] == [1, 2]
+    assert model["spread"] == 1.1 and (model["test_mse_min"], model["test_mse_max"]) == (0.0100, 0.0110)
+    table = seeds.readme_table({"runs": runs, "models": {"conv": model}, "epochs": None, "device": "cpu",
+                                "command": "--seeds 0-3", "measured_on": "today"})
+    assert "| conv | 0–3 | 2 of 4 (1: 2, 2: 0 (collapsed)) | 0.01000 to 0.01100 | 1.100 |" in table
+
+
+def test_seed_lists():
+    assert seeds.seed_list("0-4") == [0, 1, 2, 3, 4] and seeds.seed_list("0,2,7") == [0, 2, 7]
