@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .browser import (DRAW_PANELS, NOISE_PANELS, ONE, SEVEN, ZIGZAG, Visitor, launch, served_app)
+from .browser import DRAW_PANELS, NOISE_PANELS, STROKES, served_app, visiting
 from .dataurl import png_data_url
 from .pad import LIVE_INTERVAL_MS
 from .readme import publish
@@ -152,18 +152,13 @@ DEFAULT_GOAL_MS = (250, None)
 def browser_timings(url: str, repeats: int) -> dict[str, dict]:
     """Each page action `repeats` times in headless Chromium (1400x1000), as a visitor does it; ms from the
     input event until the last panel it changes is painted (ae.browser.Visitor.timed)."""
-    from playwright.sync_api import sync_playwright
     samples: dict[str, list[float]] = {}
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        visitor = Visitor(browser, url)
+    note = lambda action, ms: samples.setdefault(action, []).append(ms)  # noqa: E731
+    with visiting(url) as visitor:
         page = visitor.page
-        note = lambda action, ms: samples.setdefault(action, []).append(ms)  # noqa: E731
-        visitor.timed(lambda: visitor.stroke(SEVEN), DRAW_PANELS)  # the first stroke warms the page up
         for index in range(repeats):
-            note("clear", visitor.timed(lambda: page.locator('#sketch [data-action="clear"]').click(),
-                                        ["#preview", "#noisy", *DRAW_PANELS[2:]]))
-            note("stroke", visitor.timed(lambda: visitor.stroke((SEVEN, ONE, ZIGZAG)[index % 3]), DRAW_PANELS))
+            note("clear", visitor.timed(lambda: page.locator('#sketch [data-action="clear"]').click(), DRAW_PANELS))
+            note("stroke", visitor.timed(lambda: visitor.stroke(STROKES[index % 3]), DRAW_PANELS))
             page.locator("#amount input[type=range]").focus()
             note("noise_slider", visitor.timed(lambda: page.keyboard.press(("ArrowRight", "ArrowLeft")[index % 2]),
                                                NOISE_PANELS))
@@ -182,31 +177,22 @@ def browser_timings(url: str, repeats: int) -> dict[str, dict]:
                                                 ["#slider-digit"]))
             note("model_switch", visitor.timed(lambda: models.nth(index % 4).check(),  # from conv: each a switch
                                                LATENT_SWITCH_PANELS))
-        errors = visitor.errors
-        visitor.close()
-        browser.close()
-    if errors:
-        raise RuntimeError(f"the page reported errors while being timed: {errors[:3]}")
     return {action: {**percentiles([ms / 1000 for ms in values]), "n": len(values)} for action, values in samples.items()}
 
 
 def browser_under_load(url: str, drawing: str, visitors: int, repeats: int) -> dict:
     """Strokes timed in the browser while `visitors` - 1 other visitors draw without a pause: API clients sending
     /draw LIVE_INTERVAL_MS after each answer, as the pad does while a pen moves."""
-    from playwright.sync_api import sync_playwright
     results = {}
     background = threading.Thread(target=lambda: results.update(
-        run_clients(url, drawing, visitors - 1, seconds=10 + repeats * 1.5, max_requests=10_000, pause_s=LIVE_INTERVAL_MS / 1000)))
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        visitor = Visitor(browser, url)
-        visitor.timed(lambda: visitor.stroke(SEVEN), DRAW_PANELS)
+        run_clients(url, drawing, visitors - 1, seconds=10 + repeats * 1.5, max_requests=10_000,
+                    pause_s=LIVE_INTERVAL_MS / 1000)))
+    samples = []
+    with visiting(url) as visitor:
         background.start()
-        samples = []
         for index in range(repeats):
             visitor.timed(lambda: visitor.page.locator('#sketch [data-action="clear"]').click(), ["#preview"])
-            samples.append(visitor.timed(lambda: visitor.stroke((SEVEN, ONE, ZIGZAG)[index % 3]), DRAW_PANELS))
-        browser.close()
+            samples.append(visitor.timed(lambda: visitor.stroke(STROKES[index % 3]), DRAW_PANELS))
     background.join()
     return {**percentiles([ms / 1000 for ms in samples]), "n": len(samples), "visitors": visitors,
             "others_p50_ms": results["p50_ms"], "others_errors": results["errors"]}

@@ -187,3 +187,21 @@ def launch(playwright):
 SEVEN = [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]
 ONE = [(0.5, 0.15), (0.5, 0.85)]
 ZIGZAG = [(0.3, 0.25), (0.7, 0.25), (0.3, 0.75), (0.7, 0.75)]
+STROKES = (SEVEN, ONE, ZIGZAG)  # what a timing loop draws, in turn
+
+
+@contextlib.contextmanager
+def visiting(url: str):
+    """One visitor on a desktop-sized page, its first stroke drawn (the page's own warm-up, left out of any
+    timing); RuntimeError at the end if the page reported an error meanwhile."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        visitor = Visitor(browser, url)
+        visitor.timed(lambda: visitor.stroke(SEVEN), DRAW_PANELS)
+        try:
+            yield visitor
+        finally:
+            browser.close()
+    if visitor.errors:
+        raise RuntimeError(f"the page reported errors: {visitor.errors[:3]}")

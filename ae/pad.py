@@ -18,6 +18,7 @@ import gradio as gr
 import numpy as np
 
 from .dataurl import png_data_url, read_image_data_url
+from .demo import as_pixels
 from .preprocess import Unreadable
 
 CANVAS = 280  # pixels; 10 per MNIST pixel
@@ -150,7 +151,7 @@ def drawing_pad(elem_id: str) -> gr.HTML:
 
 def on_paper(digit: np.ndarray) -> np.ndarray:
     """A 28x28 MNIST digit (white on black, in [0, 1]) as dark ink on white paper, uint8: what the pad draws."""
-    return ((1 - digit) * 255).round().astype(np.uint8)
+    return as_pixels(1 - digit)
 
 
 def example_strip(digits: list[tuple[np.ndarray, str]], elem_id: str) -> gr.HTML:
@@ -161,7 +162,7 @@ def example_strip(digits: list[tuple[np.ndarray, str]], elem_id: str) -> gr.HTML
     buttons = "".join(
         f'<button type="button" title="{html.escape(caption)}" aria-label="{html.escape(caption)}" '
         f'data-paper="{png_data_url(on_paper(digit))}">'
-        f'<img alt="" src="{png_data_url((digit * 255).round().astype(np.uint8))}"></button>'
+        f'<img alt="" src="{png_data_url(as_pixels(digit))}"></button>'
         for digit, caption in digits)
     return gr.HTML(
         value=None, html_template=f'<div class="examples">{buttons}</div>', elem_id=elem_id, apply_default_css=False,
