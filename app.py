@@ -1,4 +1,4 @@
-"""ae-studio: draw a digit, add noise, and watch four MNIST autoencoders reconstruct it side by side.
+"""ae-studio: draw a digit, add noise, and watch five MNIST autoencoders reconstruct it side by side.
 
 Layout and wiring only; every callback lives in `ae/` as a plain function (see ae/demo.py and ae/latent.py).
 Runs as it is on Hugging Face Spaces; locally, `python app.py` and open http://127.0.0.1:7860.
@@ -20,7 +20,7 @@ import gradio as gr  # noqa: E402
 
 from ae import demo, gradio_fixes, latent  # noqa: E402
 from ae.checkpoints import CheckpointError  # noqa: E402
-from ae.models import MODELS  # noqa: E402
+from ae.models import MODELS, VAE  # noqa: E402
 from ae.pad import drawing_pad, example_strip  # noqa: E402
 
 gradio_fixes.limit_malloc_arenas()
@@ -35,8 +35,8 @@ CSS = """
 .blurb { font-size: 0.85em; opacity: 0.85; }
 .caption p { font-size: 0.9em; font-weight: 600; margin: 0; }
 .digit { aspect-ratio: 1; }
-@media (max-width: 640px) {  /* a phone: the pad and the four outputs on one screen */
-  .outputs { flex-wrap: nowrap !important; gap: 6px !important; }
+@media (max-width: 640px) {  /* a phone: the pad and the five outputs on one screen */
+  .outputs { flex-wrap: nowrap !important; gap: 2px !important; }
   .outputs > div { min-width: 0 !important; gap: 2px !important; }
   .outputs .caption p, .outputs .prose { font-size: 0.7em !important; line-height: 1.2; }
   .outputs .blurb, .intro, .pad-tip { display: none; }
@@ -63,7 +63,7 @@ def caption(text: str) -> gr.Markdown:
 
 
 with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
-    gr.Markdown("# ae-studio\nDraw a digit and see what four autoencoders trained on MNIST make of it. Each squeezes "
+    gr.Markdown("# ae-studio\nDraw a digit and see what five autoencoders trained on MNIST make of it. Each squeezes "
                 "the 784 pixels through a small code and redraws the digit from that code alone.",
                 elem_classes="intro")
     with gr.Tab("Draw"):
@@ -72,11 +72,12 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                 sketch = drawing_pad("sketch")
                 gr.Markdown("Draw one digit, large and centred, like on paper; the models see a 28×28 version. "
                             "Outputs follow your pen.", elem_classes=["blurb", "pad-tip"])
-            with gr.Column(scale=3, min_width=300):
+            with gr.Column(scale=5, min_width=300):
                 status = gr.Markdown(demo.EMPTY_PROMPT, elem_id="status")
                 outputs, metrics = {}, {}
                 with gr.Row(elem_classes="outputs"):
-                    for name, model in MODELS.items():
+                    for name in demo.MODEL_NAMES:
+                        model = MODELS[name]
                         with gr.Column(min_width=70):
                             caption(model.short_title)
                             outputs[name] = digit_image(f"out-{name}")
@@ -91,7 +92,7 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                     with gr.Column(min_width=100):
                         caption("Noisy input (fed to every model)")
                         noisy = digit_image("noisy")
-                        gr.Markdown("The same corrupted copy goes to all four models; the seed fixes it.",
+                        gr.Markdown("The same corrupted copy goes to every model; the seed fixes it.",
                                     elem_classes="blurb")
                     with gr.Column(min_width=160):
                         noise_kind = gr.Radio([(label, kind) for kind, label in demo.NOISE_LABELS.items()],
@@ -100,7 +101,7 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                         seed = gr.Number(value=0, precision=0, label="Noise seed", minimum=0, elem_id="seed")
                         reseed = gr.Button("🎲 New noise", elem_id="new-noise")
         with gr.Accordion("Error maps: where each output differs from your clean digit", open=False):
-            caption("Left to right: " + " · ".join(model.short_title for model in MODELS.values()))
+            caption("Left to right: " + " · ".join(MODELS[name].short_title for name in demo.MODEL_NAMES))
             error_maps = digit_image("error-maps", height=120)
             gr.Markdown("Black: the output matches your digit there; yellow: off by the whole range.",
                         elem_classes="blurb")
@@ -116,15 +117,19 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                                    elem_id="export-files")
 
     with gr.Tab("Latent space", elem_id="latent-tab") as latent_tab:
-        gr.Markdown("Every model squeezes a digit into a code. Here are the codes of 2,000 MNIST test digits, "
-                    "laid out along the two directions in which they vary most (principal components). "
-                    "Click anywhere to see what the decoder draws there, even where no digit lives.")
-        model_choice = gr.Radio([(model.title, name) for name, model in MODELS.items()], value="conv",
+        gr.Markdown("Every model squeezes a digit into a code. Here are the codes of 2,000 MNIST test digits on a "
+                    "plane: for the two models whose code is two numbers, the code itself; for the others, the two "
+                    "directions in which their codes vary most (principal components). Click anywhere to see what "
+                    "the decoder draws there, even where no digit lives. Compare the VAE with its plain twin: the "
+                    "same network and code size, but only the VAE was trained to fill its plane.")
+        latent_order = sorted(MODELS, key=lambda name: MODELS[name].code_size() != 2)  # the 2-D models first
+        model_choice = gr.Radio([(MODELS[name].title, name) for name in latent_order], value=VAE.name,
                                 label="Model", elem_id="latent-model")
         hint = gr.Markdown(elem_id="hint")
         with gr.Row():
             with gr.Column(scale=3):
-                caption("Code map, coloured by digit (ringed cross: your drawing; red diamond: your click)")
+                caption("Code map, coloured by digit (ringed cross: your drawing, with the VAE's 2σ ellipse; "
+                        "red diamond: your click)")
                 latent_map = digit_image("latent-map", height=500)
             with gr.Column(scale=2):
                 click_note = gr.Markdown(latent.CLICK_PROMPT, elem_id="click-note")
@@ -132,17 +137,25 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                 clicked = digit_image("clicked")
                 caption("Nearest test digits in code space")
                 neighbours = digit_image("neighbours", height=90)
-        gr.Markdown("### Move along the first six components\nSliders start at your drawing's code: the decoder "
-                    "redraws at once. The first components change the most.")
+        gr.Markdown("### Move along the map's axes\nSliders start at your drawing's code: the decoder redraws at "
+                    "once. For a large code, the first components change the most.")
         with gr.Row():
             with gr.Column(scale=3):
                 sliders = [gr.Slider(-latent.SLIDER_RANGE, latent.SLIDER_RANGE, value=0, step=0.05,
-                                     label=f"component {k + 1} (standard deviations from the mean code)",
+                                     label=latent.slider_label(model_choice.value, k) or "",
+                                     visible=latent.slider_label(model_choice.value, k) is not None,
                                      elem_id=f"pc-{k + 1}") for k in range(latent.COMPONENTS)]
                 reset = gr.Button("Reset to my drawing", elem_id="reset")
             with gr.Column(scale=2):
                 caption("Decoded from the sliders")
                 slider_digit = digit_image("slider-digit")
+        gr.Markdown("### Sample: new digits from the VAE's prior")
+        with gr.Row():
+            with gr.Column(scale=1, min_width=160):
+                sample_button = gr.Button("🎲 Sample 16 digits", elem_id="sample")
+                sample_note = gr.Markdown(latent.SAMPLE_PROMPT, elem_id="sample-note")
+            with gr.Column(scale=2):
+                samples = digit_image("samples", height=300)
         gr.Markdown("### Interpolation\nA straight line between two codes, decoded at 9 points by every model, "
                     "From on the left, To on the right. The first row just fades the pixels; then, top to bottom: "
                     + ", ".join(model.title for model in MODELS.values())
@@ -153,10 +166,10 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
             end = gr.Dropdown(latent.sample_choices(), value=latent.sample_choices()[3], label="To", elem_id="to")
             interpolate_button = gr.Button("Interpolate", elem_id="interpolate")
         interpolation_note = gr.Markdown(elem_id="interpolation-note")
-        interpolation = digit_image("interpolation", height=420)
+        interpolation = digit_image("interpolation", height=480)
         gr.Markdown("### Manifold\nA 15×15 grid of codes spread over the map's plane, all decoded: how the decoder "
-                    "lays out digits along the two main directions.")
-        caption("Decoded grid over components 1 (left to right) and 2 (bottom to top)")
+                    "lays out digits along the map's two axes.")
+        grid_note = gr.Markdown(elem_classes="caption", elem_id="grid-note")
         grid = digit_image("manifold", height=560)
 
     # Events. Every control of the Draw tab feeds one event, whose answer paints every panel: while one is on
@@ -171,7 +184,8 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
 
     # A model switch and a tab visit redraw the whole tab; slider moves by a person (not by the switch, which
     # sets them) decode the sliders.
-    switch_outputs = [latent_map, grid, hint, *sliders, slider_digit, clicked, neighbours, click_note]
+    switch_outputs = [latent_map, grid, grid_note, hint, *sliders, slider_digit, clicked, neighbours, click_note,
+                      samples, sample_note]
     model_choice.change(latent.switch_model, [model_choice, sketch], switch_outputs, trigger_mode="always_last",
                         api_name="latent_switch")
     latent_tab.select(latent.switch_model, [model_choice, sketch], switch_outputs, api_name=False).then(
@@ -181,6 +195,7 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
     gr.on([slider.input for slider in sliders], latent.decode_sliders, [model_choice, sketch, *sliders], slider_digit,
           show_progress="hidden", trigger_mode="always_last", api_name="latent_sliders")
     reset.click(latent.reset_sliders, [model_choice, sketch], [*sliders, slider_digit], api_name=False)
+    sample_button.click(latent.sample_digits, model_choice, [samples, sample_note], api_name="latent_sample")
     interpolate_button.click(latent.interpolate, [start, end, sketch], [interpolation, interpolation_note],
                              api_name="latent_interpolate")
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from .browser import DRAW_PANELS, NOISE_PANELS, STROKES, served_app, visiting
 from .dataurl import png_data_url
+from .models import MODELS
 from .pad import LIVE_INTERVAL_MS
 from .readme import publish
 
@@ -59,7 +60,7 @@ def callback_latencies(repeats: int) -> dict[str, dict[str, float]]:
     sketch = sample_drawing()
     choices = latent.sample_choices()
     latent.switch_model("conv", sketch)  # first render of the conv map, outside the timing
-    for name in demo.MODEL_NAMES:
+    for name in MODELS:
         latent.map_picture(name)
     return {
         "draw_update": time_calls(lambda i=0: demo.draw_update(sketch, "gaussian", 0.3, i), repeats),
@@ -68,7 +69,7 @@ def callback_latencies(repeats: int) -> dict[str, dict[str, float]]:
         "slider_move": time_calls(lambda i=0: latent.decode_sliders("conv", sketch, i % 7, 0, 0, 0, 0, 0), repeats),
         "interpolate": time_calls(lambda i=0: latent.interpolate(latent.MY_DRAWING, choices[i % 10], sketch),
                                   repeats // 4),
-        "switch_model": time_calls(lambda i=0: latent.switch_model(demo.MODEL_NAMES[i % 4], sketch), repeats),
+        "switch_model": time_calls(lambda i=0: latent.switch_model(list(MODELS)[i % len(MODELS)], sketch), repeats),
     }
 
 
@@ -175,7 +176,7 @@ def browser_timings(url: str, repeats: int) -> dict[str, dict]:
             page.locator("#pc-1 input[type=range]").focus()
             note("latent_slider", visitor.timed(lambda: page.keyboard.press(("PageUp", "PageDown")[index % 2]),
                                                 ["#slider-digit"]))
-            note("model_switch", visitor.timed(lambda: models.nth(index % 4).check(),  # from conv: each a switch
+            note("model_switch", visitor.timed(lambda: models.nth((index + 1) % models.count()).check(),  # each a switch
                                                LATENT_SWITCH_PANELS))
     return {action: {**percentiles([ms / 1000 for ms in values]), "n": len(values)} for action, values in samples.items()}
 

@@ -21,7 +21,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from .models import MODELS
+from .demo import MODEL_NAMES
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -30,8 +30,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 DESKTOP = {"viewport": {"width": 1400, "height": 1000}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 3}
 QUIET_MS = 400
-DRAW_PANELS = ["#preview", "#noisy", *[f"#out-{name}" for name in MODELS], "#sweep"]
-NOISE_PANELS = ["#noisy", *[f"#out-{name}" for name in MODELS], "#sweep"]
+DRAW_PANELS = ["#preview", "#noisy", *[f"#out-{name}" for name in MODEL_NAMES], "#sweep"]
+NOISE_PANELS = ["#noisy", *[f"#out-{name}" for name in MODEL_NAMES], "#sweep"]
 
 # Installed once per page: window.aeWatch(selectors) starts watching; window.aeDone() reports.
 WATCH_JS = """

@@ -22,7 +22,7 @@ from .models import MODELS
 from .noise import NOISE_KINDS, add_noise
 from .preprocess import sketch_to_mnist
 
-MODEL_NAMES = list(MODELS)
+MODEL_NAMES = [name for name, model in MODELS.items() if model.in_draw_tab]  # the Draw tab's, in order
 SAMPLE_PATH = CHECKPOINT_DIR / "mnist_sample.npz"
 PIXEL_SCALE = 8  # 28 px shown as 224 px
 SWEEP_AMOUNTS = np.linspace(0, 1, 11)
@@ -37,7 +37,7 @@ def pretrained() -> dict:
     torch.set_num_threads(1)  # one tiny image at a time: threads cost more than they save, and requests overlap
     # Channels-last weights: PyTorch's CPU convolutions on these small images run about twice as fast so
     # (the noise sweep's batch of 11 through all four models: 15 -> 8 ms).
-    return {name: load_pretrained(name).to(memory_format=torch.channels_last) for name in MODEL_NAMES}
+    return {name: load_pretrained(name).to(memory_format=torch.channels_last) for name in MODELS}
 
 
 @functools.cache
@@ -93,7 +93,7 @@ def reconstruct(clean: np.ndarray, noise: NoiseSettings) -> Reconstruction:
     """Corrupt one 28x28 digit once and feed the same noisy copy to every model."""
     x = torch.from_numpy(np.ascontiguousarray(clean, np.float32)).reshape(1, 1, 28, 28)
     noisy = add_noise(x, noise.kind, noise.amount, seed=noise.seed)
-    outputs = {name: model(noisy) for name, model in pretrained().items()}
+    outputs = {name: pretrained()[name](noisy) for name in MODEL_NAMES}
     return Reconstruction(
         clean=clean, noisy=noisy[0, 0].numpy(),
         outputs={name: y[0, 0].numpy() for name, y in outputs.items()},
@@ -131,7 +131,7 @@ def tile(pictures: np.ndarray, gap) -> np.ndarray:
 
 
 def error_strip(outputs: dict[str, np.ndarray], clean: np.ndarray) -> np.ndarray:
-    """Every model's error map side by side, in MODEL_NAMES order, one white pixel apart: (28, 4 * 29 - 1, 3).
+    """Every model's error map side by side, in MODEL_NAMES order, one white pixel apart: (28, len(MODEL_NAMES) * 29 - 1, 3).
 
     One picture rather than four: the maps share one scale for comparing, and every output of an event adds
     Gradio work on the server (one strip serves about 5% more draws a second than four maps; README, "Speed").
@@ -198,10 +198,10 @@ def _sweep_curves(digit: bytes, kind: str, seed: int) -> dict[str, np.ndarray]:
     x = torch.frombuffer(bytearray(digit), dtype=torch.float32).reshape(1, 1, 28, 28)
     batch = x.expand(len(SWEEP_AMOUNTS), 1, 28, 28)
     noisy = torch.cat([add_noise(x, kind, float(a), seed=seed) for a in SWEEP_AMOUNTS])
-    return {name: mse_per_image(model(noisy), batch).numpy() for name, model in pretrained().items()}
+    return {name: mse_per_image(pretrained()[name](noisy), batch).numpy() for name in MODEL_NAMES}
 
 
-# matplotlib's first four colours, one per model, as in the README's figures.
+# matplotlib's first colours, one per model, as in the README's figures.
 SWEEP_COLOURS = {name: to_hex(colour) for name, colour in zip(MODEL_NAMES, colormaps["tab10"].colors)}
 SWEEP_SIZE = (560, 240)  # the plot's own units; the page scales it to the column's width
 SWEEP_MARGIN = (56, 12, 16, 40)  # left, right, top, bottom

@@ -4,7 +4,11 @@
 
 Writes checkpoints/metrics.json, checkpoints/metrics.md (also spliced into README.md between its
 metrics markers), the example sample the app shows (checkpoints/mnist_sample.npz), and the figures in docs/.
-Noise at evaluation is seeded, so the figures repeat exactly for the same weights.
+Noise at evaluation (and the VAE's posterior sample) is seeded, so the figures repeat exactly for the same weights.
+
+Besides reconstruction error, every model's map as the Latent tab draws it (the 2-D code itself, or the top two
+principal components of a larger code) is scored by how well it separates the digits: the accuracy of a
+5-nearest-neighbour classifier fit on the 60,000 training digits' points and scored on the 10,000 test digits'.
 """
 
 import argparse
@@ -15,11 +19,12 @@ import torch
 
 from .checkpoints import CHECKPOINT_DIR, load_checkpoint, read_card
 from .data import load_mnist, write_sample
-from .metrics import bce_per_image, mse_per_image, psnr_per_image
-from .models import MODELS
+from .metrics import (bce_per_image, bce_sum_per_image, knn_accuracy, mse_per_image, negative_elbo_per_image,
+                      psnr_per_image)
+from .models import MODELS, VAE
 from .noise import add_noise
-from .pca import PCA
-from .plots import image_grid, noise_curves
+from .pca import PCA, principal_axes
+from .plots import digit_sheet, image_grid, latent_planes, noise_curves
 from .readme import splice
 
 REPO = Path(__file__).resolve().parent.parent
@@ -36,6 +41,10 @@ SEED_RECIPE = {
 }
 # What we set out to reach: our MSE at most this share of the recipe's, at this noise amount.
 TARGETS = {"linear": (0.75, 0.0), "conv": (0.80, 0.0), "upsample": (0.80, 0.0), "denoise": (0.85, 0.5)}
+VAE_NELBO_GOAL = 136.0  # nats per image, at most
+VAE_MAP_KNN_GOAL = 0.80  # 5-NN accuracy of the VAE's latent plane, at least
+KNN_NEIGHBOURS = 5
+MANIFOLD_SIZE = 20
 
 
 @torch.no_grad()
@@ -52,8 +61,32 @@ def score(model, images: torch.Tensor, amount: float, batch: int = 2000) -> dict
     return {key: value / len(images) for key, value in sums.items()}
 
 
+@torch.no_grad()
+def map_points(model, train_x: torch.Tensor, test_x: torch.Tensor, batch: int = 2000) -> tuple[torch.Tensor, ...]:
+    """The training and test digits' points on the model's Latent-tab map: its 2-D code as it is, or a larger
+    code's coordinates on its top two principal components (fit on the training codes)."""
+    train_codes, test_codes = (torch.cat([model.encode(x).flatten(1) for x in images.split(batch)])
+                               for images in (train_x, test_x))
+    if train_codes.shape[1] == 2:
+        return train_codes, test_codes
+    mean, axes, _ = principal_axes(train_codes, 2)
+    return (train_codes.double() - mean) @ axes, (test_codes.double() - mean) @ axes
+
+
+@torch.no_grad()
+def nats(model, images: torch.Tensor, batch: int = 2000) -> dict[str, float]:
+    """BCE of the reconstruction summed over pixels, in nats per image, and for the VAE its -ELBO (one posterior
+    sample per image, seeded)."""
+    generator = torch.Generator().manual_seed(EVAL_NOISE_SEED)
+    result = {"bce_nats": sum(bce_sum_per_image(model(x), x).sum().item() for x in images.split(batch)) / len(images)}
+    if isinstance(model, VAE):
+        result["nelbo_nats"] = sum(negative_elbo_per_image(model, x, x, generator).sum().item()
+                                   for x in images.split(batch)) / len(images)
+    return result
+
+
 def markdown_tables(metrics: dict) -> str:
-    models = metrics["models"]
+    models = {name: m for name, m in metrics["models"].items() if name in SEED_RECIPE}
     lines = [
         "| model | params | code | test MSE | course recipe | ratio | target | PSNR | BCE | PCA, same code size |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -75,7 +108,29 @@ def markdown_tables(metrics: dict) -> str:
     for name, m in models.items():
         cells = [f"{row['mse']:.4f} ({seed:.4f})" for row, seed in zip(m["noise"], SEED_RECIPE[name]["mse"])]
         lines.append(f"| {MODELS[name].title} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + [""] + latent_table(metrics)) + "\n"
+
+
+def latent_table(metrics: dict) -> list[str]:
+    lines = ["Each model's map in the Latent tab, scored by a 5-nearest-neighbour digit classifier (fit on the 60,000 "
+             "training digits' points, scored on the 10,000 test digits'; chance is 0.10), and reconstruction in "
+             "nats per image (BCE summed over the 784 pixels):", "",
+             "| model | map | 5-NN accuracy | test MSE | BCE, nats | −ELBO, nats |", "|---|---|---:|---:|---:|---:|"]
+    for name, m in metrics["models"].items():
+        where = "the 2-D code itself" if m["code_size"] == 2 else f"PCA of the {m['code_size']}-number code"
+        nelbo = f"{m['nelbo_nats']:.1f}" if "nelbo_nats" in m else "–"
+        lines.append(f"| {MODELS[name].title} | {where} | {m['map_knn5']:.3f} | {m['noise'][0]['mse']:.5f} | "
+                     f"{m['bce_nats']:.1f} | {nelbo} |")
+    vae = metrics["models"]["vae"]
+    met = lambda ok: "met" if ok else "**missed**"  # noqa: E731
+    lines += ["", f"Goals for the VAE: −ELBO ≤ {VAE_NELBO_GOAL:g} nats ({vae['nelbo_nats']:.1f}, "
+                  f"{met(vae['nelbo_nats'] <= VAE_NELBO_GOAL)}); map 5-NN accuracy ≥ {VAE_MAP_KNN_GOAL:.2f} "
+                  f"({vae['map_knn5']:.3f}, {met(vae['map_knn5'] >= VAE_MAP_KNN_GOAL)})."]
+    fired = {name: m["restart_guard"] for name, m in metrics["models"].items() if m["restart_guard"] != "did not fire"}
+    lines += ["", "The restart guard of `ae.train` (README, \"Seeds\") did not fire for any committed model." if not fired
+              else "**The restart guard of `ae.train` fired** (it should never): " +
+              "; ".join(f"{name}: {what}" for name, what in fired.items()) + "."]
+    return lines
 
 
 def main():
@@ -85,19 +140,25 @@ def main():
     parser.add_argument("--readme", type=Path, default=REPO / "README.md", help="README to update (default: README.md)")
     args = parser.parse_args()
 
-    train_x, _ = load_mnist(train=True)
+    train_x, train_y = load_mnist(train=True)
     test_x, test_y = load_mnist(train=False)
     metrics = {"noise_amounts": list(NOISE_AMOUNTS), "noise_seed": EVAL_NOISE_SEED, "models": {}, "pca": {}}
     models = {name: load_checkpoint(name, args.checkpoints) for name in MODELS}
+    planes = {}
     for name, model in models.items():
         card = read_card(name, args.checkpoints)
+        train_points, planes[name] = map_points(model, train_x, test_x)
         metrics["models"][name] = {
             "parameters": model.num_parameters(), "code_size": model.code_size(),
             "epochs": card["recipe"]["epochs"], "train_seconds": card["train_seconds"],
+            "restart_guard": card.get("restart_guard", f"not recorded (run seed {card['run_seed']})"),
             "noise": [{"amount": a, **score(model, test_x, a)} for a in NOISE_AMOUNTS],
+            "map_knn5": knn_accuracy(train_points, train_y, planes[name], test_y, KNN_NEIGHBOURS),
+            **nats(model, test_x),
         }
-        print(f"{name}: test MSE {metrics['models'][name]['noise'][0]['mse']:.5f}")
-    for size in sorted({model.code_size() for model in models.values()}):
+        print(f"{name}: test MSE {metrics['models'][name]['noise'][0]['mse']:.5f}, "
+              f"map 5-NN {metrics['models'][name]['map_knn5']:.3f}")
+    for size in sorted({model.code_size() for name, model in models.items() if name in SEED_RECIPE}):
         metrics["pca"][str(size)] = score(PCA(train_x, size), test_x, 0.0)
 
     table = markdown_tables(metrics)
@@ -121,7 +182,17 @@ def main():
             rows += [(f"noisy {amount}", noisy[:, 0]), ("denoised", models["denoise"](noisy)[:, 0])]
         image_grid(rows, "Gaussian noise in, the denoising autoencoder's output").savefig(
             args.figures / "denoising.png", dpi=110)
-    ours = {name: [row["mse"] for row in m["noise"]] for name, m in metrics["models"].items()}
+        axis = VAE.prior_quantiles(MANIFOLD_SIZE)
+        z = torch.stack(torch.meshgrid(axis.flip(0), axis, indexing="ij")[::-1], dim=-1).reshape(-1, 2)
+        digit_sheet(models["vae"].decode(z)[:, 0].reshape(MANIFOLD_SIZE, MANIFOLD_SIZE, 28, 28).numpy(),
+                    f"The VAE's decoder over its latent plane, {MANIFOLD_SIZE}×{MANIFOLD_SIZE} points at the prior's "
+                    "quantiles", axis.numpy()).savefig(args.figures / "vae_manifold.png", dpi=110)
+    latent_planes([(f"{MODELS['vae'].title}: the test digits' posterior means", planes["vae"].numpy(), test_y.numpy(),
+                    True),
+                   (f"{MODELS['ae2d'].title}: the test digits' codes", planes["ae2d"].numpy(), test_y.numpy(),
+                    False)]).savefig(
+        args.figures / "latent_planes.png", dpi=110)
+    ours = {name: [row["mse"] for row in m["noise"]] for name, m in metrics["models"].items() if name in SEED_RECIPE}
     noise_curves(list(NOISE_AMOUNTS), ours, {n: SEED_RECIPE[n]["mse"] for n in ours}).savefig(
         args.figures / "noise_curves.png", dpi=110)
     print(table)

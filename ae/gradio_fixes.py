@@ -75,18 +75,34 @@ def send_inline(image: gr.Image) -> gr.Image:
     return image
 
 
+TOLERANT_ELEM_IDS: set[str] = set()
+
+
 def tolerate_bad_payloads(component: gr.components.Component) -> None:
     """Let `component` hand what it cannot parse to the callback, which answers with a clear message.
 
     Gradio's own checks would end the event with a generic error; our callbacks correct odd numbers and
-    choices and say so.
+    choices and say so. The tolerance goes with the component's elem_id, on its class's preprocess: when a
+    callback updates a component's props (a slider's label, say), Gradio keeps a fresh instance for that
+    session, `block.__class__(**constructor_args)`, and preprocesses with it from then on; a patch of the first
+    instance would be lost, the elem_id is not. Components of the class without a listed elem_id keep Gradio's
+    checks.
     """
-    parse = component.preprocess
+    if not component.elem_id:
+        raise ValueError("tolerate_bad_payloads needs a component with an elem_id")
+    TOLERANT_ELEM_IDS.add(component.elem_id)
+    component_class = type(component)
+    if getattr(component_class.preprocess, "tolerant", False):
+        return
+    strict = component_class.preprocess
 
-    def preprocess(payload):
+    def preprocess(self, payload):
         try:
-            return parse(payload)
+            return strict(self, payload)
         except Exception:  # noqa: BLE001 - whatever the component chokes on, the callback explains
-            return payload
+            if self.elem_id in TOLERANT_ELEM_IDS:
+                return payload
+            raise
 
-    component.preprocess = preprocess
+    preprocess.tolerant = True
+    component_class.preprocess = preprocess

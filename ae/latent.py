@@ -1,13 +1,18 @@
-"""The Latent tab: walk each model's code space through its principal components.
+"""The Latent tab: walk each model's code space.
 
-A model's codes for the committed MNIST sample are centred and their top principal components found;
-the map shows every sample digit at its first two coordinates. Any point of the map (or any setting of
-the component sliders) is lifted back to a full code, mean + coordinates · components, and decoded.
+For a model with a large code, the codes of the committed MNIST sample are centred and their top principal
+components found; the map shows every sample digit at its first two coordinates. Any point of the map (or any
+setting of the component sliders) is lifted back to a full code, mean + coordinates · components, and decoded.
 That point is what the decoder draws for a code it may never have seen, which is the lesson of the tab:
 between the clusters, some codes decode to digits and some to blends.
+
+The two models with a 2-D code (the VAE and its plain twin) need no projection: the map is their code plane,
+and a click decodes exactly there. The VAE's plane is the one made to be explored: its prior N(0, I) says where
+the codes live, so its manifold grid spans the prior's quantiles and it can draw new digits (Sample).
 """
 
 import functools
+import secrets
 from dataclasses import dataclass
 
 import gradio as gr
@@ -20,7 +25,7 @@ from PIL import Image, ImageDraw
 from .demo import as_pixels, mnist_sample, pretrained, read_drawing, sample_picks, tile
 from .metrics import mse_per_image
 from .pca import principal_axes
-from .models import MODELS
+from .models import MODELS, VAE, PlainAE2D
 
 COMPONENTS = 6  # sliders
 SLIDER_RANGE = 4.0  # standard deviations either side of the mean code
@@ -31,6 +36,7 @@ MY_DRAWING = "my drawing"
 MAP_DPI = 100
 DIGIT_COLOURS = [f"C{d}" for d in range(10)]
 BATCH = 100  # sample digits encoded at a time
+SAMPLES = 16  # digits drawn from the VAE's prior per click, shown 4 x 4
 
 
 @dataclass
@@ -45,6 +51,16 @@ class LatentSpace:
     variance_share: np.ndarray  # (COMPONENTS,) share of the codes' total variance along each
     coords: np.ndarray  # (N, COMPONENTS) the sample's coordinates
     errors: np.ndarray  # (N,) each sample digit's reconstruction MSE
+    scale: np.ndarray  # (COMPONENTS,) one slider step of 1 is this far along each axis
+    origin: np.ndarray  # (COMPONENTS,) the map coordinates where every slider is at 0
+
+    @property
+    def is_plane(self) -> bool:
+        """True for a 2-D code: the map is the code plane itself, its axes the code's two numbers."""
+        return self.codes.shape[1] == 2
+
+    def axis_name(self, k: int) -> str:
+        return f"z{'₁₂'[k]}" if self.is_plane else f"component {k + 1}"
 
     def project(self, code: np.ndarray) -> np.ndarray:
         return (code.reshape(-1) - self.mean) @ self.components
@@ -71,10 +87,22 @@ def latent_space(name: str) -> LatentSpace:
         codes = torch.cat([model.encode(batch) for batch in x.split(BATCH)])
         errors = torch.cat([mse_per_image(model.decode(code), batch)
                             for code, batch in zip(codes.split(BATCH), x.split(BATCH))]).numpy()
-    mean, components, share = (t.float().numpy() for t in principal_axes(codes, COMPONENTS))
-    codes = codes.flatten(1).numpy()
+    codes = codes.flatten(1)
+    if codes.shape[1] == 2:  # the plane itself: no centring, no rotation
+        mean, components = torch.zeros(2), torch.eye(2)
+        share = codes.var(0) / codes.var(0).sum()
+    else:
+        mean, components, share = principal_axes(codes, COMPONENTS)
+    mean, components, share, codes = (t.float().numpy() for t in (mean, components, share, codes))
+    coords = (codes - mean) @ components
+    # Sliders move in standard deviations of the sample's coordinates, so every model's have the same range;
+    # the VAE's in its own units around its prior's centre, which the prior already makes standard; the plain
+    # 2-D code, which sits wherever training put it, around the sample's mean.
+    scale = np.ones(2, np.float32) if name == VAE.name else coords.std(0)
+    origin = coords.mean(0) if name == PlainAE2D.name else np.zeros_like(scale)
     return LatentSpace(name=name, codes=codes, labels=labels, mean=mean, components=components,
-                       variance_share=share, coords=(codes - mean) @ components, errors=errors)
+                       variance_share=share, coords=coords, errors=errors, scale=scale,
+                       origin=origin)
 
 
 @torch.no_grad()
@@ -89,6 +117,16 @@ def decode(name: str, codes: np.ndarray) -> np.ndarray:
 def encode(name: str, image: np.ndarray) -> np.ndarray:
     """The flat code (D,) of one 28x28 image."""
     return pretrained()[name].encode(torch.from_numpy(image).reshape(1, 1, 28, 28)).reshape(-1).numpy()
+
+
+@torch.no_grad()
+def posterior_spread(name: str, image: np.ndarray) -> np.ndarray | None:
+    """The VAE's posterior standard deviations (2,) for one image; None for the other models, which have none."""
+    model = pretrained()[name]
+    if not isinstance(model, VAE):
+        return None
+    _, log_var = model.posterior(torch.from_numpy(image).reshape(1, 1, 28, 28))
+    return (0.5 * log_var[0]).exp().numpy()
 
 
 # --- The map: drawn once per model, then only the drawing's marker changes. -------------------------
@@ -125,8 +163,16 @@ def map_picture(name: str) -> MapPicture:
         here = space.labels == digit
         axes.scatter(space.coords[here, 0], space.coords[here, 1], s=6, alpha=0.6, color=DIGIT_COLOURS[digit],
                      label=str(digit), linewidths=0)
-    axes.set_xlabel(f"component 1 ({space.variance_share[0]:.0%} of the code variance)")
-    axes.set_ylabel(f"component 2 ({space.variance_share[1]:.0%})")
+    if space.is_plane:
+        axes.set_xlabel("z₁, the code's first number")
+        axes.set_ylabel("z₂, its second")
+        if name == VAE.name:
+            angle = np.linspace(0, 2 * np.pi, 200)
+            axes.plot(2 * np.cos(angle), 2 * np.sin(angle), color="0.3", linewidth=1, linestyle="--",
+                      label="prior, 2σ")
+    else:
+        axes.set_xlabel(f"component 1 ({space.variance_share[0]:.0%} of the code variance)")
+        axes.set_ylabel(f"component 2 ({space.variance_share[1]:.0%})")
     axes.set_title(f"{MODELS[name].title}: {len(space.labels):,} MNIST test digits", fontsize=9)
     axes.legend(title="digit", loc="center left", bbox_to_anchor=(1.01, 0.5), markerscale=2, fontsize=8)
     canvas = FigureCanvasAgg(figure)
@@ -138,16 +184,22 @@ def map_picture(name: str) -> MapPicture:
                       x_limits=axes.get_xlim(), y_limits=axes.get_ylim())
 
 
-def map_with_markers(name: str, code: np.ndarray | None, clicked: tuple[float, float] | None = None) -> np.ndarray:
-    """The model's map with the drawing's code as a ringed cross and the clicked point (map coordinates) as a
-    red diamond, each where there is one."""
+def map_with_markers(name: str, digit: np.ndarray | None, clicked: tuple[float, float] | None = None) -> np.ndarray:
+    """The model's map with the drawing's code as a ringed cross (for the VAE, its posterior: the mean, and the
+    ellipse two standard deviations out) and the clicked point (map coordinates) as a red diamond, each where
+    there is one."""
     picture = map_picture(name)
-    if code is None and clicked is None:
+    if digit is None and clicked is None:
         return picture.image
     image = Image.fromarray(picture.image)
     draw = ImageDraw.Draw(image)
-    if code is not None:
-        x, y = picture.to_pixel(*latent_space(name).project(code)[:2])
+    if digit is not None:
+        mean = latent_space(name).project(encode(name, digit))[:2]
+        x, y = picture.to_pixel(*mean)
+        spread = posterior_spread(name, digit)
+        if spread is not None:
+            right, top = picture.to_pixel(*(mean + 2 * spread))
+            draw.ellipse((2 * x - right, top, right, 2 * y - top), outline=(0, 0, 0), width=2)
         draw.ellipse((x - 9, y - 9, x + 9, y + 9), outline=(0, 0, 0), width=3)
         draw.line((x - 14, y, x + 14, y), fill=(0, 0, 0), width=2)
         draw.line((x, y - 14, x, y + 14), fill=(0, 0, 0), width=2)
@@ -168,7 +220,7 @@ def warm_up() -> None:
 # --- Callbacks ----------------------------------------------------------------------------------------
 
 def _model_name(name) -> str:
-    return name if name in MODELS else "conv"
+    return name if name in MODELS else VAE.name
 
 
 def _drawing(sketch) -> np.ndarray | None:
@@ -185,16 +237,43 @@ def hardness(name: str, digit: np.ndarray) -> str:
             f"(reconstruction MSE {error:.4f}): {verdict}.")
 
 
+def posterior_note(name: str, digit: np.ndarray) -> str:
+    """For the VAE, where its posterior puts the drawing, in numbers: the 2-sigma ellipse is often smaller than
+    the cross that marks its mean."""
+    spread = posterior_spread(name, digit)
+    if spread is None:
+        return ""
+    (x, y), (dx, dy) = encode(name, digit), 2 * spread
+    return (f" The VAE's posterior puts it at z = ({x:.2f}, {y:.2f}), give or take ({dx:.2f}, {dy:.2f}) at two "
+            "standard deviations (the ellipse on the map).")
+
+
 def slider_values(name: str, digit: np.ndarray | None) -> list[float]:
-    """The drawing's coordinates on the first components, in standard deviations of the sample's (0: mean).
+    """The drawing's coordinates on the map's axes, in slider units (LatentSpace.scale; 0: the mean code), one
+    per slider; a 2-D model's leaves the sliders it does not use at 0.
 
     In these units every slider has the same range whatever the model, so switching models only moves them.
     """
-    if digit is None:
-        return [0.0] * COMPONENTS
+    values = np.zeros(COMPONENTS, np.float32)
+    if digit is not None:
+        space = latent_space(name)
+        coords = (space.project(encode(name, digit)) - space.origin) / space.scale
+        values[:len(coords)] = coords.clip(-SLIDER_RANGE, SLIDER_RANGE)
+    return [round(float(v), 2) for v in values]
+
+
+def slider_label(name: str, k: int) -> str | None:
+    """Slider k's label for this model, or None where its code has no k-th axis (a 2-D code: sliders 3 on)."""
     space = latent_space(name)
-    coords = space.project(encode(name, digit)) / space.coords.std(0)
-    return [round(float(v), 2) for v in coords.clip(-SLIDER_RANGE, SLIDER_RANGE)]
+    if k >= len(space.scale):
+        return None
+    return space.axis_name(k) + ("" if name == VAE.name else " (standard deviations from the mean code)")
+
+
+def slider_updates(name: str, values: list[float]) -> list[gr.Slider]:
+    """The sliders for this model: its values and its axes' names; the ones it has no use for hidden."""
+    return [gr.Slider(value=value, label=slider_label(name, k), visible=slider_label(name, k) is not None)
+            for k, value in enumerate(values)]
 
 
 NO_DRAWING_HINT = "Draw a digit in the Draw tab to place it on the map."
@@ -202,15 +281,15 @@ CLICK_PROMPT = "Click anywhere on the map to decode that point."
 
 
 def switch_model(name, sketch) -> tuple:
-    """New model (or new drawing): map with marker, manifold grid, hint, sliders and their decoding, and the
-    clicked point's panels emptied (they showed the previous model's decoding)."""
+    """New model (or new drawing): map with marker, manifold grid and its caption, hint, sliders and their
+    decoding, and the clicked point's and the samples' panels emptied (they showed the previous model's)."""
     name = _model_name(name)
     digit = _drawing(sketch)
-    code = encode(name, digit) if digit is not None else None
-    hint = hardness(name, digit) if digit is not None else NO_DRAWING_HINT
+    hint = hardness(name, digit) + posterior_note(name, digit) if digit is not None else NO_DRAWING_HINT
     values = slider_values(name, digit)
-    return (map_with_markers(name, code), manifold_grid(name), hint, *values, decode_sliders(name, sketch, *values),
-            None, None, CLICK_PROMPT)
+    return (map_with_markers(name, digit), manifold_grid(name), grid_caption(name), hint,
+            *slider_updates(name, values), decode_sliders(name, sketch, *values), None, None, CLICK_PROMPT,
+            None, SAMPLE_PROMPT)
 
 
 def decode_at(name, x: float, y: float) -> tuple[np.ndarray, np.ndarray, str]:
@@ -234,13 +313,12 @@ def click_map(name, sketch, evt: gr.SelectData) -> tuple:
     name = _model_name(name)
     picture = map_picture(name)
     digit = _drawing(sketch)
-    code = encode(name, digit) if digit is not None else None
     if not picture.inside(*evt.index):
-        return (map_with_markers(name, code), None, None,
+        return (map_with_markers(name, digit), None, None,
                 "That point is outside the plot: click inside the axes, where the dots are.")
     x, y = picture.to_data(*evt.index)
     decoded, strip, caption = decode_at(name, x, y)
-    return map_with_markers(name, code, (x, y)), decoded, strip, caption
+    return map_with_markers(name, digit, (x, y)), decoded, strip, caption
 
 
 def decode_sliders(name, sketch, *values) -> np.ndarray:
@@ -252,8 +330,8 @@ def decode_sliders(name, sketch, *values) -> np.ndarray:
     space = latent_space(name)
     digit = _drawing(sketch)
     base = encode(name, digit) if digit is not None else space.mean
-    positions = np.array([_slider_position(v) for v in values][:COMPONENTS], np.float32)
-    coords = positions * space.coords.std(0)[:len(positions)]
+    positions = np.array([_slider_position(v) for v in values][:len(space.scale)], np.float32)
+    coords = space.origin[:len(positions)] + positions * space.scale[:len(positions)]
     code = base + (coords - space.project(base)[:len(coords)]) @ space.components[:, :len(coords)].T
     return as_pixels(decode(name, code[None])[0])
 
@@ -276,15 +354,49 @@ def reset_sliders(name, sketch) -> tuple:
 
 @functools.cache
 def manifold_grid(name: str, size: int = GRID_SIZE) -> np.ndarray:
-    """A size x size sheet of digits decoded (in one batch) over the map's plane, 1st to 99th percentile."""
+    """A size x size sheet of digits decoded (in one batch) over the map's plane: for the VAE at its prior's
+    quantiles (VAE.prior_quantiles), for the others from the 1st to the 99th percentile of the sample's codes."""
     space = latent_space(name)
-    low, high = np.percentile(space.coords[:, :2], [1, 99], axis=0)
-    xs = np.linspace(low[0], high[0], size)
-    ys = np.linspace(high[1], low[1], size)  # top row: largest component 2, as on the map
+    if name == VAE.name:
+        xs = VAE.prior_quantiles(size).numpy()
+        ys = xs[::-1]
+    else:
+        low, high = np.percentile(space.coords[:, :2], [1, 99], axis=0)
+        xs = np.linspace(low[0], high[0], size)
+        ys = np.linspace(high[1], low[1], size)  # top row: largest component 2, as on the map
     coords = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
     digits = decode(name, space.lift(coords)).reshape(size, size, 28, 28)
     sheet = digits.transpose(0, 2, 1, 3).reshape(size * 28, size * 28)
     return as_pixels(sheet)  # 28 px a digit: the page enlarges it, pixels kept square (app.py, CSS)
+
+
+def grid_caption(name: str) -> str:
+    space = latent_space(name)
+    if name == VAE.name:
+        where = ("at the prior's quantiles: each row and column holds as much of the prior's mass, so the grid "
+                 "covers where the VAE puts its codes")
+    else:
+        where = "from the 1st to the 99th percentile of the sample's codes"
+    return (f"**Decoded grid over {space.axis_name(0)} (left to right) and {space.axis_name(1)} (bottom to top)**, "
+            f"{where}.")
+
+
+SAMPLE_PROMPT = "**Sample** draws 16 points from the VAE's prior N(0, I) and decodes them: new digits, seen nowhere."
+NO_PRIOR = ("Only the VAE can sample: training pulled its codes towards a known distribution, N(0, I), so a point "
+            "drawn from it lands where digits are. A plain autoencoder's codes sit wherever training put them, "
+            "with gaps between the clusters and no distribution to draw from. Switch to the VAE to sample.")
+
+
+def sample_digits(name, seed=None) -> tuple[np.ndarray | None, str]:
+    """16 digits decoded from points drawn from the VAE's prior, 4 x 4, and a note; for the other models, the
+    note that says why they cannot."""
+    model = pretrained()[_model_name(name)]
+    if not isinstance(model, VAE):
+        return None, NO_PRIOR
+    generator = torch.Generator().manual_seed(int(seed) if seed is not None else secrets.randbits(63))
+    digits = model.sample(SAMPLES, generator)[:, 0].numpy().reshape(4, 4, 28, 28)
+    return as_pixels(tile(digits, 1.0)), ("16 points drawn from N(0, I) and decoded. Most are clear digits: the "
+                                          "prior is where the VAE learned to put them. Click again for more.")
 
 
 def sample_choices(count: int = 30) -> list[str]:

@@ -36,3 +36,43 @@ def noise_curves(amounts: list[float], ours: dict[str, list[float]], seed: dict[
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8)
     return figure
+
+
+def latent_planes(panels: list[tuple[str, np.ndarray, np.ndarray, bool]]) -> Figure:
+    """One scatter per (title, test codes (N, 2), labels (N,), has a prior), coloured by digit; each panel keeps
+    its own scale, and where there is a prior N(0, I), its 2-sigma circle is drawn."""
+    figure = Figure(figsize=(5 * len(panels) + 1, 4.6), layout="constrained")
+    for axes, (title, codes, labels, prior) in zip(figure.subplots(1, len(panels), squeeze=False)[0], panels):
+        for digit in range(10):
+            here = labels == digit
+            axes.scatter(codes[here, 0], codes[here, 1], s=2, alpha=0.5, color=f"C{digit}", label=str(digit),
+                         linewidths=0)
+        if prior:
+            angle = np.linspace(0, 2 * np.pi, 200)
+            axes.plot(2 * np.cos(angle), 2 * np.sin(angle), color="black", linewidth=1, linestyle="--",
+                      label="prior, 2σ")
+        axes.set_title(title, fontsize=9)
+        axes.set_aspect("equal", adjustable="datalim")
+    axes.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), markerscale=4, fontsize=8)
+    return figure
+
+
+def digit_sheet(digits: np.ndarray, title: str, axis_values: np.ndarray | None = None) -> Figure:
+    """A (rows, columns, 28, 28) grid of digits as one picture, with the latent values of the columns and rows
+    (top row: largest) on the axes where given."""
+    rows, columns = digits.shape[:2]
+    sheet = digits.transpose(0, 2, 1, 3).reshape(rows * 28, columns * 28)
+    figure = Figure(figsize=(7, 7.4), layout="constrained")
+    axes = figure.subplots()
+    axes.imshow(sheet, cmap="gray", vmin=0, vmax=1)
+    if axis_values is None:
+        axes.set_xticks([])
+        axes.set_yticks([])
+    else:
+        ticks = np.arange(columns) * 28 + 13.5
+        axes.set_xticks(ticks[::3], [f"{v:.1f}" for v in axis_values[::3]], fontsize=7)
+        axes.set_yticks(ticks[::3], [f"{v:.1f}" for v in axis_values[::-1][::3]], fontsize=7)
+        axes.set_xlabel("z₁")
+        axes.set_ylabel("z₂")
+    axes.set_title(title, fontsize=9)
+    return figure

@@ -7,10 +7,13 @@ Each run is `ae.train`'s own (same seeding, batch order, noise and one-cycle sch
 so what the guard would hide is counted instead: the code channels (units, for the linear model) that no test
 image switches on after the first epoch, and collapse to a single output image. Whole runs add the final test
 MSE (the denoiser's at Gaussian noise 0.5) and, per model, the spread across seeds (largest / smallest).
-Nothing is written to checkpoints/ but the study's JSON; the README's seed table is spliced from it.
+Nothing is written to checkpoints/ but the study's JSON (one per kind: whole runs, or runs cut at N epochs); a
+study of some models adds to the file of the same kind, replacing the runs it repeats, so models can be studied
+one at a time. The README's seed tables are spliced from the files.
 """
 
 import argparse
+import json
 import multiprocessing
 import sys
 import time
@@ -74,9 +77,15 @@ def readme_table(results: dict) -> str:
         lines.append(f"| {name} | {model['seeds'][0]}–{model['seeds'][-1]} | "
                      f"{len(model['seeds_with_dead_units'])} of {len(model['seeds'])}{' (' + dead + ')' if dead else ''} | "
                      f"{model['test_mse_min']:.5f} to {model['test_mse_max']:.5f} | {model['spread']:.3f} |")
+    commands = ", then ".join(f"`python -m ae.seeds {command}`" for command in results["commands"])
     lines += ["", f"{'Whole runs' if whole else 'The first epoch of each recipe'}, restart guard off, on "
-                  f"{results['device']}; `python -m ae.seeds {results['command']}`, {results['measured_on']}."]
+                  f"{results['device']}; {commands}, {results['measured_on']}."]
     return "\n".join(lines) + "\n"
+
+
+def study_name(epochs: int | None) -> str:
+    """Whole runs and first-epoch replays are separate studies: each has its JSON file and README marker."""
+    return "seeds" if epochs is None else f"seeds-epoch{epochs}"
 
 
 def seed_list(text: str) -> list[int]:
@@ -95,8 +104,9 @@ def main(argv: list[str] | None = None):
                         help="stop after this many epochs of each recipe (default: whole runs)")
     parser.add_argument("--jobs", type=int, default=2, help="runs side by side, one process each (default: 2)")
     parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")
-    parser.add_argument("--out", type=Path, default=CHECKPOINT_DIR / "seeds.json",
-                        help="JSON to write (default: checkpoints/seeds.json)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="JSON to write (default: checkpoints/seeds.json for whole runs, seeds-epochN.json "
+                             "for runs cut at N epochs)")
     parser.add_argument("--readme", type=Path, default=REPO / "README.md", help="README to update (default: README.md)")
     args = parser.parse_args(argv)
 
@@ -106,10 +116,20 @@ def main(argv: list[str] | None = None):
     with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = [pool.submit(one_run, name, seed, args.epochs, args.device) for name in names for seed in seeds]
         runs = [future.result() for future in futures]
-    command = " ".join(argv if argv is not None else sys.argv[1:])
+    commands = [" ".join(argv if argv is not None else sys.argv[1:])]
+    study = study_name(args.epochs)
+    out = args.out or CHECKPOINT_DIR / f"{study}.json"
+    if out.exists():  # a study of other models (or seeds) on the same device: keep its runs, replace repeats
+        previous = json.loads(out.read_text())
+        if previous["device"] == args.device:
+            redone = {(run["model"], run["seed"]) for run in runs}
+            runs = [run for run in previous["runs"] if (run["model"], run["seed"]) not in redone] + runs
+            commands = previous["commands"] + commands
+    order = list(MODELS)
+    runs.sort(key=lambda run: (order.index(run["model"]), run["seed"]))
     results = {"runs": runs, "models": summary(runs), "epochs": args.epochs, "device": args.device,
-               "command": command, "measured_on": f"{time.strftime('%Y-%m-%d')}, torch {torch.__version__}"}
-    publish(results, args.out, args.readme, "seeds", readme_table(results))
+               "commands": commands, "measured_on": f"{time.strftime('%Y-%m-%d')}, torch {torch.__version__}"}
+    publish(results, out, args.readme, study, readme_table(results))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from ae.browser import DRAW_PANELS, NOISE_PANELS, ONE, PHONE, SEVEN, ZIGZAG, Visitor, launch, served_app
-from ae.models import MODELS
+from ae.demo import MODEL_NAMES
 
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO / "out" / "screenshots"
@@ -55,9 +55,9 @@ def sources(page, selectors):
 
 def expect_blank(page):
     expect(page.locator("#status")).to_contain_text("Draw a digit", timeout=TIMEOUT)
-    for selector in ("#preview", "#noisy", *[f"#out-{name}" for name in MODELS], "#error-maps"):
+    for selector in ("#preview", "#noisy", *[f"#out-{name}" for name in MODEL_NAMES], "#error-maps"):
         expect(page.locator(f"{selector} img")).to_have_count(0, timeout=TIMEOUT)
-    for name in MODELS:
+    for name in MODEL_NAMES:
         expect(page.locator(f"#metrics-{name}")).not_to_contain_text("MSE")
 
 
@@ -65,12 +65,12 @@ def test_a_stroke_right_after_loading_fills_every_panel(visitor, server):
     page = visitor.page
     expect(page.locator('#sketch [data-tool="brush"]')).to_have_attribute("aria-pressed", "true")  # no tool to pick
     visitor.timed(lambda: visitor.stroke(SEVEN), DRAW_PANELS)
-    for name in MODELS:
+    for name in MODEL_NAMES:
         expect(page.locator(f"#out-{name} img")).to_be_visible()
         image = page.locator(f"#out-{name} img")  # shown large (scaled to its box), not at 28 px
         assert image.bounding_box()["width"] > 150 and image.evaluate("i => getComputedStyle(i).objectFit") == "contain"
         expect(page.locator(f"#metrics-{name}")).to_contain_text(re.compile(r"MSE.*PSNR.*dB"))
-    expect(page.locator("#sweep svg polyline")).to_have_count(len(MODELS))
+    expect(page.locator("#sweep svg polyline")).to_have_count(len(MODEL_NAMES))
     expect(page.locator("#status")).to_contain_text("What each model makes")
     page.get_by_text("Error maps: where each output differs").click()
     expect(page.locator("#error-maps img")).to_be_visible(timeout=TIMEOUT)
@@ -146,7 +146,7 @@ def test_export_matches_what_the_page_shows(visitor):
     visitor.timed(lambda: page.locator("#examples button").nth(5).click(), DRAW_PANELS)
     page.locator("#amount input[type=range]").focus()
     visitor.timed(lambda: page.keyboard.press("ArrowLeft"), NOISE_PANELS)
-    shown = {name: page.locator(f"#metrics-{name}").inner_text() for name in MODELS}
+    shown = {name: page.locator(f"#metrics-{name}").inner_text() for name in MODEL_NAMES}
     page.get_by_text("Export", exact=True).click()
     page.locator("#export").click()
     links = page.locator("#export-files a")
@@ -156,7 +156,7 @@ def test_export_matches_what_the_page_shows(visitor):
         metrics_link.click()
     exported = json.loads(Path(download.value.path()).read_text())
     assert exported["noise"] == {"kind": "gaussian", "amount": 0.25, "seed": 0}
-    for name in MODELS:
+    for name in MODEL_NAMES:
         mse = exported["metrics"][name]["mse"]
         assert f"{mse:.4f}" in shown[name], (name, shown[name], mse)
 
@@ -179,15 +179,27 @@ def test_latent_tab_every_control(visitor, server):
     expect(page.locator("#clicked img")).to_have_count(0)
     visitor.timed(lambda: page.mouse.click(*inside), ["#clicked", "#neighbours", "#click-note"])
 
+    # The tab opens on the VAE: two sliders, its latent coordinates, and a prior to sample from.
+    expect(page.locator("#pc-1")).to_contain_text("z₁")
+    expect(page.locator("#pc-3")).to_be_hidden()
+    expect(page.locator("#grid-note")).to_contain_text("quantiles")
     page.locator("#pc-1 input[type=range]").focus()
     visitor.timed(lambda: page.keyboard.press("PageUp"), ["#slider-digit"])
     visitor.timed(lambda: page.locator("#reset").click(), ["#slider-digit"])
+    visitor.timed(lambda: page.locator("#sample").click(), ["#samples", "#sample-note"])
+    expect(page.locator("#samples img")).to_have_count(1)
+    visitor.timed(lambda: page.locator("#sample").click(), ["#samples"])  # another draw
 
     visitor.timed(lambda: page.get_by_label("Linear (784 → 32 → 784)").check(),
-                  ["#latent-map", "#manifold", "#slider-digit", "#clicked", "#neighbours"])
+                  ["#latent-map", "#manifold", "#slider-digit", "#clicked", "#neighbours", "#samples"])
     expect(page.locator("#clicked img")).to_have_count(0)  # the previous model's decoding is gone
     expect(page.locator("#neighbours img")).to_have_count(0)
+    expect(page.locator("#samples img")).to_have_count(0)
     expect(page.locator("#click-note")).to_contain_text("Click anywhere")
+    expect(page.locator("#pc-6")).to_be_visible()
+    expect(page.locator("#pc-1")).to_contain_text("component 1")
+    visitor.timed(lambda: page.locator("#sample").click(), ["#sample-note"])
+    expect(page.locator("#sample-note")).to_contain_text("Only the VAE can sample")
 
     page.locator("#to input").click()
     page.get_by_role("option", name=re.compile(r"test digit 8")).first.click()
@@ -211,7 +223,7 @@ def test_a_phone_draws_with_a_finger_and_sees_the_outputs_on_one_screen(browser,
         phone.timed(lambda: phone.touch_stroke(SEVEN), DRAW_PANELS)
         assert page.evaluate("window.scrollY") == 0, "a finger stroke must not scroll the page"
         height = page.viewport_size["height"]
-        for selector in ("#sketch canvas", *[f"#out-{name} img" for name in MODELS]):
+        for selector in ("#sketch canvas", *[f"#out-{name} img" for name in MODEL_NAMES]):
             box = page.locator(selector).bounding_box()
             assert box["y"] >= 0 and box["y"] + box["height"] <= height, (selector, box)
             assert box["width"] > 60, (selector, box)  # big enough to see

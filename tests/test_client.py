@@ -25,7 +25,7 @@ def drawing():
 
 def test_the_public_endpoints_are_the_documented_ones(client):
     assert set(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == {
-        "/draw", "/export", "/latent_switch", "/latent_sliders", "/latent_interpolate"}
+        "/draw", "/export", "/latent_switch", "/latent_sliders", "/latent_sample", "/latent_interpolate"}
 
 
 def test_draw(client, drawing):
@@ -36,7 +36,7 @@ def test_draw(client, drawing):
     assert read_png_data_url(preview).shape == (28, 28)  # digits come inline, not as files to fetch
     metrics = result[3 + len(demo.MODEL_NAMES):3 + 2 * len(demo.MODEL_NAMES)]
     assert all(line.startswith("**MSE** ") for line in metrics)
-    assert result[-1].count("<polyline") == len(MODELS)  # the noise sweep, as SVG
+    assert result[-1].count("<polyline") == len(demo.MODEL_NAMES)  # the noise sweep, as SVG
 
 
 def test_draw_with_an_empty_canvas_and_bad_numbers(client):
@@ -53,10 +53,17 @@ def test_export(client, drawing):
 
 def test_latent_switch(client, drawing):
     result = client.predict("linear", drawing, api_name="/latent_switch")
-    map_image, grid, hint, *sliders, decoded, clicked, neighbours, note = result
+    map_image, grid, grid_note, hint, *sliders, decoded, clicked, neighbours, note, samples, sample_note = result
     assert read_png_data_url(map_image).shape[1] > 300 and read_png_data_url(grid).shape == (420, 420)
     assert "harder than" in hint and len(sliders) == 6 and read_png_data_url(decoded).shape == (28, 28)
-    assert clicked is None and neighbours is None and note == latent.CLICK_PROMPT
+    assert clicked is None and neighbours is None and note == latent.CLICK_PROMPT and "percentile" in grid_note
+    assert samples is None and sample_note == latent.SAMPLE_PROMPT
+
+
+def test_latent_sample(client):
+    image, note = client.predict("vae", api_name="/latent_sample")
+    assert read_png_data_url(image).shape == (4 * 29 - 1, 4 * 29 - 1) and "N(0, I)" in note
+    assert client.predict("linear", api_name="/latent_sample")[0] is None
 
 
 def test_latent_sliders(client, drawing):
@@ -68,4 +75,4 @@ def test_latent_sliders(client, drawing):
 def test_latent_interpolate(client, drawing):
     from ae.latent import MY_DRAWING, sample_choices
     strips, note = client.predict(MY_DRAWING, sample_choices()[2], drawing, api_name="/latent_interpolate")
-    assert note.startswith("From my drawing") and read_png_data_url(strips).shape == (5 * 29 - 1, latent.INTERPOLATION_STEPS * 29 - 1)
+    assert note.startswith("From my drawing") and read_png_data_url(strips).shape == ((1 + len(MODELS)) * 29 - 1, latent.INTERPOLATION_STEPS * 29 - 1)

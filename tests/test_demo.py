@@ -24,11 +24,11 @@ def seven():
 def test_a_drawing_fills_every_panel(seven):
     result = demo.draw_update(seven, "gaussian", 0.3, 0)
     assert len(result) == len(demo.DRAW_OUTPUTS)
-    for name in ["preview", "noisy", *[f"{m}_image" for m in MODELS]]:
+    for name in ["preview", "noisy", *[f"{m}_image" for m in demo.MODEL_NAMES]]:
         assert result[OUT[name]].shape == (28, 28) and result[OUT[name]].dtype == np.uint8, name
     strip = result[OUT["error_maps"]]
-    assert strip.shape == (28, 4 * 29 - 1, 3) and (strip[:, 28::29] == 255).all()  # four maps, white between
-    for name in MODELS:
+    assert strip.shape == (28, len(demo.MODEL_NAMES) * 29 - 1, 3) and (strip[:, 28::29] == 255).all()  # white between
+    for name in demo.MODEL_NAMES:
         assert result[OUT[f"{name}_metrics"]].startswith("**MSE** ")
     assert "What each model makes" in result[OUT["status"]]
 
@@ -51,7 +51,7 @@ def test_more_noise_hurts_the_plain_models_more_than_the_denoiser(seven):
 def test_an_empty_canvas_blanks_the_outputs_with_a_prompt():
     result = demo.draw_update(None, "gaussian", 0.5, 0)
     assert result[OUT["status"]] == demo.EMPTY_PROMPT
-    assert all(result[OUT[name]] is None for name in ["preview", "noisy", *[f"{m}_image" for m in MODELS]])
+    assert all(result[OUT[name]] is None for name in ["preview", "noisy", *[f"{m}_image" for m in demo.MODEL_NAMES]])
     assert result[OUT["sweep"]] is None and result[OUT["error_maps"]] is None
 
 
@@ -88,7 +88,7 @@ def test_the_sweep_chart_draws_every_model_and_the_slider(seven):
     clean = demo.sketch_to_mnist(seven)
     noise = demo.NoiseSettings(kind="mask", amount=0.4, seed=3)
     chart = demo.draw_update(seven, "mask", 0.4, 3)[OUT["sweep"]]
-    assert chart.count("<polyline") == len(MODELS) and chart.count("<circle") == len(MODELS) * len(demo.SWEEP_AMOUNTS)
+    assert chart.count("<polyline") == len(demo.MODEL_NAMES) and chart.count("<circle") == len(demo.MODEL_NAMES) * len(demo.SWEEP_AMOUNTS)
     for name, curve in demo.noise_sweep(clean, noise).items():
         assert f"{MODELS[name].short_title}, noise 1.0: MSE {curve[-1]:.4f}" in chart  # each point's tooltip
     assert "your noise amount, 0.4" in chart and "noise amount (Masking)" in chart
@@ -107,7 +107,7 @@ def test_export_writes_sheet_arrays_and_metrics(seven, tmp_path):
     sheet, arrays, metrics = paths
     assert sheet.endswith(".png") and arrays.endswith(".npz") and metrics.endswith(".json")
     with np.load(arrays) as saved:
-        assert set(saved.files) == {"clean", "noisy", *MODELS}
+        assert set(saved.files) == {"clean", "noisy", *demo.MODEL_NAMES}
         assert all(saved[key].shape == (28, 28) for key in saved.files)
     record = json.loads(open(metrics).read())
     expected = demo.reconstruct(demo.sketch_to_mnist(seven), demo.NoiseSettings(amount=0.3, seed=5))

@@ -69,11 +69,17 @@ def test_the_cache_patch_never_shows_a_reader_a_partial_file(tmp_path):
 
 
 def test_bad_payloads_reach_the_callback_instead_of_a_generic_error():
-    slider = gr.Slider(0, 1)
+    slider, strict = gr.Slider(0, 1, elem_id="tolerant-test"), gr.Slider(0, 1, elem_id="strict-test")
     with pytest.raises(Exception):  # what Gradio itself does with a value outside the slider
         slider.preprocess(7)
     gradio_fixes.tolerate_bad_payloads(slider)
     assert slider.preprocess(7) == 7 and slider.preprocess(0.5) == 0.5
+    with pytest.raises(Exception):  # other sliders keep Gradio's checks
+        strict.preprocess(7)
+    # A prop update (a new label) makes Gradio keep a session copy built from the class and the constructor's
+    # arguments (gradio/blocks.py, postprocess_data): it must stay tolerant.
+    copy = slider.__class__(**{**slider.constructor_args, "label": "z₁", "render": False})
+    assert copy.preprocess("a") == "a" and copy.preprocess(0.5) == 0.5
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the arena cap is glibc's; elsewhere it does nothing")

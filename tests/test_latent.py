@@ -22,10 +22,15 @@ def test_project_then_lift_keeps_all_but_the_discarded_components(space):
     np.testing.assert_allclose(lifted - space.mean, kept, atol=1e-4)
     residual = code - lifted
     np.testing.assert_allclose(space.components.T @ residual, 0, atol=1e-3)
-    np.testing.assert_allclose(space.project(space.lift(coords[:2])), [*coords[:2], 0, 0, 0, 0], atol=1e-4)
+    lifted = space.project(space.lift(coords[:2]))
+    np.testing.assert_allclose(lifted, [*coords[:2], 0, 0, 0, 0][:len(lifted)], atol=1e-4)
 
 
 def test_components_are_orthonormal_and_sorted(space):
+    if space.is_plane:  # the map is the code plane itself
+        np.testing.assert_array_equal(space.components, np.eye(2))
+        np.testing.assert_array_equal(space.coords, space.codes)
+        return
     np.testing.assert_allclose(space.components.T @ space.components, np.eye(latent.COMPONENTS), atol=1e-4)
     assert np.all(np.diff(space.variance_share) <= 0) and space.variance_share.sum() < 1
 
@@ -86,12 +91,13 @@ def test_a_click_marks_the_map_and_a_click_outside_the_axes_says_so():
 
 
 def test_a_model_switch_empties_the_clicked_point(example_on_pad):
-    *_, clicked, neighbours, note = latent.switch_model("denoise", example_on_pad(1))
+    *_, clicked, neighbours, note, samples, sample_note = latent.switch_model("denoise", example_on_pad(1))
     assert clicked is None and neighbours is None and note == latent.CLICK_PROMPT
+    assert samples is None and sample_note == latent.SAMPLE_PROMPT
 
 
 def test_nearest_neighbours_are_ordered_by_distance(space):
-    code = space.codes[3] + 0.01
+    code = space.codes[3] + 1e-5  # a hair off one digit: on a 2-D plane its neighbours are close
     order = space.nearest(code, count=10)
     distances = np.linalg.norm(space.codes[order] - code, axis=1)
     assert np.all(np.diff(distances) >= 0) and order[0] == 3
@@ -128,8 +134,10 @@ def test_sliders_at_the_drawings_own_coordinates_decode_its_reconstruction(examp
     for name in MODELS:
         values = latent.slider_values(name, digit)
         space = latent.latent_space(name)
-        exact = space.project(latent.encode(name, digit)) / space.coords.std(0)
-        np.testing.assert_allclose(values, exact.clip(-latent.SLIDER_RANGE, latent.SLIDER_RANGE), atol=0.006)
+        exact = (space.project(latent.encode(name, digit)) - space.origin) / space.scale
+        np.testing.assert_allclose(values[:len(exact)], exact.clip(-latent.SLIDER_RANGE, latent.SLIDER_RANGE),
+                                   atol=0.006)
+        assert values[len(exact):] == [0.0] * (latent.COMPONENTS - len(exact))
         reconstruction = demo.as_pixels(latent.decode(name, latent.encode(name, digit)[None])[0])
         moved = latent.decode_sliders(name, sketch, *exact)
         assert np.abs(moved.astype(int) - reconstruction.astype(int)).max() <= 1
@@ -142,14 +150,14 @@ def test_switching_models_gives_every_panel_and_a_hardness_hint(example_on_pad):
     scribble[40:240, 40:240] = 0  # a filled square: nothing like a digit to the linear model (a local
     # convolutional one redraws flat areas well, so it is the wrong model to ask)
     outputs = latent.switch_model("linear", scribble)
-    map_image, grid, hint = outputs[:3]
+    map_image, grid, _, hint = outputs[:4]
     assert map_image.ndim == 3 and grid.ndim == 2
     assert "harder than" in hint
     assert float(hint.split("**")[1].rstrip("%")) > 90
-    typical = latent.switch_model("linear", example_on_pad(0))[2]
+    typical = latent.switch_model("linear", example_on_pad(0))[3]
     assert float(typical.split("**")[1].rstrip("%")) < 90
     empty = latent.switch_model("upsample", None)
-    assert "Draw a digit" in empty[2] and empty[0] is latent.map_picture("upsample").image
+    assert "Draw a digit" in empty[3] and empty[0] is latent.map_picture("upsample").image
 
 
 def test_interpolate_from_the_drawing_or_between_test_digits(example_on_pad):
@@ -164,3 +172,47 @@ def test_interpolate_from_the_drawing_or_between_test_digits(example_on_pad):
     assert latent.interpolate(choices[0], choices[5], None)[0] is not None
     strips, note = latent.interpolate(latent.MY_DRAWING, choices[1], None)
     assert strips is None and "There is no drawing yet" in note
+
+
+def test_the_vae_tab_shows_its_posterior_its_prior_grid_and_two_sliders(example_on_pad):
+    outputs = latent.switch_model("vae", example_on_pad(3))
+    map_image, grid, grid_note = outputs[:3]
+    sliders = outputs[4:4 + latent.COMPONENTS]
+    assert [slider.visible for slider in sliders] == [True, True, False, False, False, False]
+    assert sliders[0].label == "z₁" and "quantiles" in grid_note and "give or take" in outputs[3]
+    bare = latent.map_picture("vae").image
+    marked = map_image.astype(int) - bare
+    assert (marked != 0).any()  # the posterior mean and its ellipse
+    digit = demo.sketch_to_mnist(example_on_pad(3))
+    spread = latent.posterior_spread("vae", digit)
+    assert spread.shape == (2,) and (spread > 0).all() and latent.posterior_spread("ae2d", digit) is None
+    # The grid's middle column sits at z1 = 0 and its rows run from the prior's top quantile down.
+    axis = latent.VAE.prior_quantiles(latent.GRID_SIZE).numpy()
+    middle = latent.GRID_SIZE // 2
+    expected = latent.decode("vae", np.array([[0.0, axis[-1]]], np.float32))[0]
+    np.testing.assert_array_equal(grid[:28, middle * 28:(middle + 1) * 28], demo.as_pixels(expected))
+
+
+def test_the_plain_twin_keeps_its_percentile_grid_and_says_it_cannot_sample():
+    outputs = latent.switch_model("ae2d", None)
+    assert "percentile" in outputs[2]
+    assert [slider.visible for slider in outputs[4:4 + latent.COMPONENTS]][:3] == [True, True, False]
+    image, note = latent.sample_digits("ae2d")
+    assert image is None and "Only the VAE can sample" in note
+    assert latent.sample_digits("conv")[0] is None
+
+
+def test_sampling_draws_sixteen_digits_from_the_prior():
+    first, note = latent.sample_digits("vae", seed=3)
+    assert first.shape == (4 * 29 - 1, 4 * 29 - 1) and first.dtype == np.uint8 and "N(0, I)" in note
+    np.testing.assert_array_equal(first, latent.sample_digits("vae", seed=3)[0])
+    assert not np.array_equal(first, latent.sample_digits("vae")[0])  # a fresh draw per click
+
+
+def test_a_click_on_the_vae_map_decodes_exactly_there():
+    picture = latent.map_picture("vae")
+    column, row = picture.to_pixel(0.5, -1.0)
+    event = gr.SelectData(None, {"index": [column, row], "value": None})
+    _, decoded, _, _ = latent.click_map("vae", None, event)
+    x, y = picture.to_data(column, row)
+    np.testing.assert_array_equal(decoded, demo.as_pixels(latent.decode("vae", np.array([[x, y]], np.float32))[0]))

@@ -1,13 +1,16 @@
 import pytest
 import torch
+from torch import nn
 
-from ae.models import MODELS, build
+from ae.models import MNIST_MEAN_PIXEL, MODELS, VAE, build
 
 EXPECTED = {  # parameters and code shape of the course notebooks' architectures
     "linear": (50_992, (32,)),
     "conv": (1_077, (4, 7, 7)),
     "upsample": (1_477, (4, 7, 7)),
     "denoise": (9_585, (8, 3, 3)),
+    "vae": (840_325, (2,)),
+    "ae2d": (839_811, (2,)),
 }
 
 
@@ -24,7 +27,8 @@ def test_shapes_ranges_and_code_sizes(name):
     assert model.code_size() == code[0].numel()
     assert y.shape == x.shape
     assert 0 <= y.min() and y.max() <= 1
-    assert (code >= 0).all(), "codes pass through a ReLU"
+    if model.relu_code:
+        assert (code >= 0).all(), "the classic models' codes pass through a ReLU"
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -36,10 +40,50 @@ def test_encode_then_decode_equals_forward(name):
 
 
 def test_registry_rejects_unknown_names():
-    with pytest.raises(ValueError, match="choose one of linear, conv, upsample, denoise"):
-        build("vae")
+    with pytest.raises(ValueError, match="choose one of linear, conv, upsample, denoise, vae, ae2d"):
+        build("gan")
 
 
 def test_every_model_explains_itself():
     for model in MODELS.values():
         assert model.title and len(model.blurb) > 40
+
+
+def test_the_vae_posterior_its_mean_as_code_and_samples_from_the_prior():
+    torch.manual_seed(2)
+    model = build("vae").eval()
+    x = torch.rand(4, 1, 28, 28)
+    mean, log_var = model.posterior(x)
+    assert mean.shape == log_var.shape == (4, 2)
+    assert torch.equal(model.encode(x), mean) and torch.equal(model(x), model(x))  # forward decodes the mean
+    first = model.sample(16, torch.Generator().manual_seed(5))
+    assert first.shape == (16, 1, 28, 28) and 0 <= first.min() and first.max() <= 1
+    assert torch.equal(first, model.sample(16, torch.Generator().manual_seed(5)))
+    assert not torch.equal(first, model.sample(16, torch.Generator().manual_seed(6)))
+
+
+def test_prior_quantiles_are_the_gaussian_inverse_cdf():
+    axis = VAE.prior_quantiles(15)
+    assert torch.allclose(axis, -axis.flip(0), atol=1e-6) and axis[7] == 0
+    assert torch.all(axis.diff() > 0) and abs(axis[-1].item() - 1.8339) < 1e-3  # Phi^-1(14.5 / 15)
+    assert torch.all(axis.diff()[:7].diff() < 0)  # the gaps shrink towards the middle, where the mass is
+
+
+@pytest.mark.parametrize("name", ["upsample", "denoise"])
+def test_the_deep_models_start_with_he_weights(name):
+    torch.manual_seed(3)
+    first = next(m for m in build(name).modules() if isinstance(m, nn.Conv2d))
+    # fan-in 9: He's std is sqrt(2 / 9) = 0.47, where PyTorch's default would be 0.19
+    assert 0.35 < first.weight.std().item() < 0.6 and torch.count_nonzero(first.bias) == 0
+
+
+CLASSIC = ["linear", "conv", "upsample", "denoise"]
+
+
+@pytest.mark.parametrize("name", CLASSIC)
+def test_the_classic_models_start_with_code_units_on_and_most_at_the_mean_image(name):
+    model = build(name)
+    layers = lambda part: [m for m in part if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d))]  # noqa: E731
+    assert torch.all(layers(model.encoder)[-1].bias == 0.5)
+    at_the_mean = torch.allclose(torch.sigmoid(layers(model.decoder)[-1].bias), torch.tensor(MNIST_MEAN_PIXEL))
+    assert at_the_mean == (name != "conv")  # conv trains better from PyTorch's default output bias

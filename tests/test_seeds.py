@@ -7,7 +7,7 @@ from ae import seeds
 
 def test_the_first_epoch_of_two_seeds_is_replayed_and_tabled(tmp_path):
     readme = tmp_path / "README.md"
-    readme.write_text("before\n<!-- seeds:start -->\nold\n<!-- seeds:end -->\nafter\n")
+    readme.write_text("before\n<!-- seeds-epoch1:start -->\nold\n<!-- seeds-epoch1:end -->\nafter\n")
     out = tmp_path / "seeds.json"
     seeds.main(["--models", "linear", "--seeds", "0-1", "--epochs", "1", "--jobs", "1", "--out", str(out),
                 "--readme", str(readme)])
@@ -21,6 +21,14 @@ def test_the_first_epoch_of_two_seeds_is_replayed_and_tabled(tmp_path):
     assert text.startswith("before\n") and text.endswith("after\n") and "| linear | 0–1 |" in text
     assert "The first epoch of each recipe" in text and "old" not in text
 
+    # A second study of the same kind adds to the file: seed 1 again replaces its run, seed 2 joins.
+    seeds.main(["--models", "linear", "--seeds", "1-2", "--epochs", "1", "--jobs", "1", "--out", str(out),
+                "--readme", str(readme)])
+    merged = json.loads(out.read_text())
+    assert [run["seed"] for run in merged["runs"]] == [0, 1, 2] and len(merged["commands"]) == 2
+    assert merged["runs"][1]["test_mse"] == results["runs"][1]["test_mse"]  # same seed, same code: same numbers
+    assert "`, then `python -m ae.seeds --models linear --seeds 1-2" in readme.read_text()
+
 
 def test_the_summary_counts_dead_seeds_and_the_spread():
     runs = [{"model": "conv", "seed": s, "silent_code_channels_after_epoch_1": silent, "collapsed": collapsed,
@@ -30,7 +38,7 @@ def test_the_summary_counts_dead_seeds_and_the_spread():
     assert model["seeds_with_dead_units"] == [1, 2]
     assert model["spread"] == 1.1 and (model["test_mse_min"], model["test_mse_max"]) == (0.0100, 0.0110)
     table = seeds.readme_table({"runs": runs, "models": {"conv": model}, "epochs": None, "device": "cpu",
-                                "command": "--seeds 0-3", "measured_on": "today"})
+                                "commands": ["--seeds 0-3"], "measured_on": "today"})
     assert "| conv | 0–3 | 2 of 4 (1: 2, 2: 0 (collapsed)) | 0.01000 to 0.01100 | 1.100 |" in table
 
 

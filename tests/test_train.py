@@ -55,6 +55,12 @@ def test_a_collapsed_run_restarts_from_the_next_seed(few_images, monkeypatch):
     monkeypatch.setattr(train, "silent_code_channels", lambda *args: 0)
     _, card = train_model("linear", Recipe(epochs=1, batch_size=32), 3, *few_images, checkpoint_dir=None)
     assert card["seed"] == 3 and card["run_seed"] == 4
+    assert card["restart_guard"] == "FIRED: seed 3: collapsed to one output image after epoch 1"
+
+
+def test_a_run_the_guard_let_through_says_so(few_images):
+    _, card = train_model("linear", Recipe(epochs=1, batch_size=32), 0, *few_images, checkpoint_dir=None)
+    assert card["restart_guard"] == "did not fire" and "loss" not in card
 
 
 def test_training_writes_a_loadable_checkpoint_with_its_card(few_images, tmp_path):
@@ -87,3 +93,39 @@ def test_shortened_runs_never_write_the_committed_checkpoints(monkeypatch, argv,
                         written.append((out, recipe.epochs, len(train_x))) or (None, {"test_mse": 0, "train_seconds": 0}))
     train.main(argv)
     assert [out for out, _, _ in written] == [folder]
+
+
+@pytest.mark.parametrize("name, kind", [("vae", "elbo"), ("ae2d", "bce")])
+def test_the_2d_models_train_on_their_loss_in_nats(few_images, name, kind):
+    train_x, test_x = few_images
+    torch.manual_seed(0)
+    untrained = train.test_loss(build(name), test_x, kind)
+    _, card = train_model(name, Recipe(epochs=2, batch_size=32, max_lr=2e-3, loss=kind), 0, train_x, test_x,
+                          checkpoint_dir=None)
+    assert card["loss"] == kind and card["code_size"] == 2
+    assert 100 < card["test_loss"] < untrained  # nats per image: 543 for a grey page, about 140 when trained
+    assert card["history"][-1]["test_loss"] == card["test_loss"]
+
+
+def test_the_elbo_is_reconstruction_plus_kl():
+    from ae.metrics import bce_sum_per_image, kl_to_prior, negative_elbo_per_image
+    torch.manual_seed(0)
+    model = build("vae").eval()
+    x = torch.rand(6, 1, 28, 28)
+    mean, log_var = model.posterior(x)
+    assert torch.allclose(kl_to_prior(torch.zeros(3, 2), torch.zeros(3, 2)), torch.zeros(3))  # the prior itself
+    assert torch.allclose(kl_to_prior(torch.ones(1, 2), torch.zeros(1, 2)), torch.tensor([1.0]))  # 1/2 per unit mean
+    with torch.no_grad():
+        model.encoder[-1].bias[2:] = -60  # log-variance -60: the sample is the mean
+        mean, log_var = model.posterior(x)
+        expected = bce_sum_per_image(model(x), x) + kl_to_prior(mean, log_var)
+        assert torch.allclose(negative_elbo_per_image(model, x, x), expected, rtol=1e-4)
+
+
+def test_an_unused_latent_number_is_counted_as_silent(few_images):
+    _, test_x = few_images
+    model = build("vae")
+    with torch.no_grad():
+        model.encoder[-1].weight[1] = 0  # the mean's second number ignores the image: posterior collapse
+        model.encoder[-1].weight[0] *= 100  # and the first one moves a lot
+    assert silent_code_channels(model, test_x) == 1
