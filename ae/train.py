@@ -156,9 +156,8 @@ def silent_code_channels(model: Autoencoder, test_x: torch.Tensor) -> int:
     ReLU; one of its two numbers is unused when it barely moves across images (for the VAE: posterior collapse).
     """
     codes = model.eval().encode(test_x[:1000].to(_device(model)))  # (N, C, ...) or (N, units)
-    per_channel = codes.transpose(0, 1).flatten(1)
     if model.relu_code:
-        return int((per_channel.amax(1) <= 0).sum())
+        return int((codes.transpose(0, 1).flatten(1).amax(1) <= 0).sum())
     return int((codes.var(0) < ACTIVE_UNIT_VARIANCE).sum())
 
 
