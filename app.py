@@ -18,7 +18,7 @@ os.environ.setdefault("GRADIO_DEFAULT_CONCURRENCY_LIMIT", "2")
 
 import gradio as gr  # noqa: E402
 
-from ae import demo, gradio_fixes, latent  # noqa: E402
+from ae import charts, demo, gradio_fixes, latent, train_tab  # noqa: E402
 from ae.checkpoints import CheckpointError  # noqa: E402
 from ae.models import MODELS, VAE  # noqa: E402
 from ae.pad import drawing_pad, example_strip  # noqa: E402
@@ -41,11 +41,6 @@ CSS = """
   .outputs .caption p, .outputs .prose { font-size: 0.7em !important; line-height: 1.2; }
   .outputs .blurb, .intro, .pad-tip { display: none; }
 }
-"""
-SWEEP_CSS = """
-svg { width: 100%; max-width: 760px; height: auto; display: block; }
-.sweep-legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 0.85em; }
-.sweep-legend i { display: inline-block; width: 14px; height: 3px; margin: 0 5px 3px 0; vertical-align: middle; }
 """
 NEW_SEED_JS = "() => Math.floor(Math.random() * 2147483648)"  # new noise is picked in the page: no round trip
 
@@ -106,7 +101,7 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
             gr.Markdown("Black: the output matches your digit there; yellow: off by the whole range.",
                         elem_classes="blurb")
         caption("Noise sweep: each model's error on your digit as the noise of the chosen type grows")
-        sweep = gr.HTML(elem_id="sweep", css_template=SWEEP_CSS, padding=False)
+        sweep = gr.HTML(elem_id="sweep", css_template=charts.CSS, padding=False)
         gr.Markdown("Hover a point for its value. Where a line stays low, the model sees through that much noise; "
                     "the dashed line is the slider.", elem_classes="blurb")
         gr.Markdown("### Examples: real MNIST test digits (click one to load it on the pad)")
@@ -172,10 +167,48 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
         grid_note = gr.Markdown(elem_classes="caption", elem_id="grid-note")
         grid = digit_image("manifold", height=560)
 
+    with gr.Tab("Train", elem_id="train-tab"):
+        gr.Markdown("Watch an autoencoder learn. Training shows it thousands of digits, a batch at a time, and nudges "
+                    "its weights to make each reconstruction a little closer to its input. Pick a model, a recipe and "
+                    "how long to train; run both recipes to compare them on the same axes. Every run starts from "
+                    "the same random weights, and trains on MNIST's 60,000 training digits.")
+        with gr.Row():
+            with gr.Column(scale=1, min_width=260):
+                train_model = gr.Radio([(model.title, name) for name, model in MODELS.items()], value="linear",
+                                       label="Model", elem_id="train-model")
+                train_recipe = gr.Radio([(label, key) for key, label in train_tab.RECIPE_CHOICES.items()],
+                                        value="ours", label="Recipe", elem_id="train-recipe")
+                budget = gr.Slider(train_tab.MIN_BUDGET_S, train_tab.MAX_BUDGET_S, value=train_tab.DEFAULT_BUDGET_S,
+                                   step=5, label="Time budget (seconds)", elem_id="budget")
+                with gr.Row():
+                    train_button = gr.Button("▶ Train", variant="primary", elem_id="train")
+                    stop_button = gr.Button("⏹ Stop", elem_id="stop")
+                gr.Markdown("One training runs at a time on this server: if someone else's is going, yours waits "
+                            "its turn (the bar shows your place). Stop ends a run early and keeps what it has.",
+                            elem_classes="blurb")
+            with gr.Column(scale=2):
+                train_progress = gr.HTML(train_tab.progress_html(None, train_tab.IDLE_PROMPT), elem_id="train-progress")
+                with gr.Row():
+                    with gr.Column(min_width=260):
+                        caption("Training loss: the error on the batches it learns from")
+                        loss_chart = gr.HTML(elem_id="loss-chart", css_template=charts.CSS, padding=False)
+                    with gr.Column(min_width=260):
+                        caption("Test MSE: the error on 1,000 digits it never trains on")
+                        mse_chart = gr.HTML(elem_id="mse-chart", css_template=charts.CSS, padding=False)
+                film = digit_image("film", height=220)
+                film_caption = gr.Markdown(elem_classes="blurb", elem_id="film-caption")
+        train_result = gr.Markdown(elem_id="train-result")
+        with gr.Row():
+            use_button = gr.Button("Use in the Draw tab", interactive=False, elem_id="use")
+            forget_button = gr.Button("Back to the committed weights", elem_id="forget")
+        use_note = gr.Markdown(elem_id="use-note")
+    train_session = gr.State(train_tab.TrainSession())  # this visitor's runs and Stop request
+    own_models = gr.State({})  # this visitor's models from the Train tab, which the Draw tab uses instead
+
     # Events. Every control of the Draw tab feeds one event, whose answer paints every panel: while one is on
     # its way, the page holds the next and then sends it with the controls' values at that moment
     # (always_last), so a visitor's answers arrive in order and a cleared pad stays clear.
-    draw_inputs = [sketch, noise_kind, amount, seed]
+    draw_inputs = [sketch, noise_kind, amount, seed, own_models]
     draw_outputs = [status, preview, noisy, *outputs.values(), *metrics.values(), error_maps, sweep]
     gr.on([sketch.change, noise_kind.change, amount.change, seed.change], demo.draw_update, draw_inputs,
           draw_outputs, show_progress="hidden", trigger_mode="always_last", api_name="draw", concurrency_id="draw")
@@ -199,7 +232,19 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
     interpolate_button.click(latent.interpolate, [start, end, sketch], [interpolation, interpolation_note],
                              api_name="latent_interpolate")
 
-    for component in (noise_kind, amount, seed, model_choice, *sliders, start, end):
+    # Train: the click arms the visitor's Stop at once, then the run waits for the server's one trainer.
+    train_outputs = [train_progress, loss_chart, mse_chart, film, film_caption, train_result, use_button]
+    train_button.click(train_tab.arm, train_session, train_progress, api_name=False, queue=False).then(
+        train_tab.train, [train_model, train_recipe, budget, train_session], train_outputs, api_name="train",
+        concurrency_limit=1, concurrency_id="train", show_progress="full", show_progress_on=train_progress)
+    stop_button.click(train_tab.stop, train_session, None, api_name=False, queue=False)
+    train_model.change(train_tab.show_model, [train_model, train_session], train_outputs, api_name=False)
+    use_button.click(train_tab.use_in_draw_tab, [train_model, train_session, own_models], [own_models, use_note],
+                     api_name=False).then(demo.draw_update, draw_inputs, draw_outputs, api_name=False)
+    forget_button.click(train_tab.forget_own_models, own_models, [own_models, use_note], api_name=False).then(
+        demo.draw_update, draw_inputs, draw_outputs, api_name=False)
+
+    for component in (noise_kind, amount, seed, model_choice, *sliders, start, end, train_model, train_recipe, budget):
         gradio_fixes.tolerate_bad_payloads(component)
 
 # At most 64 events wait; the next visitor is told at once that the queue is full. Queue positions go out every

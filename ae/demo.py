@@ -16,6 +16,7 @@ import torch
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
+from . import charts
 from .checkpoints import CHECKPOINT_DIR, load_pretrained
 from .metrics import mse_per_image, psnr_per_image
 from .models import MODELS
@@ -88,12 +89,18 @@ class Reconstruction:
     psnr: dict[str, float]
 
 
+def models_for(own_models: dict | None) -> dict:
+    """The Draw tab's models for one visitor: the committed ones, except those the visitor trained in the
+    Train tab and chose to use (`own_models`, name -> model, held in that visitor's session only)."""
+    return {name: (own_models or {}).get(name) or pretrained()[name] for name in MODEL_NAMES}
+
+
 @torch.no_grad()
-def reconstruct(clean: np.ndarray, noise: NoiseSettings) -> Reconstruction:
+def reconstruct(clean: np.ndarray, noise: NoiseSettings, own_models: dict | None = None) -> Reconstruction:
     """Corrupt one 28x28 digit once and feed the same noisy copy to every model."""
     x = torch.from_numpy(np.ascontiguousarray(clean, np.float32)).reshape(1, 1, 28, 28)
     noisy = add_noise(x, noise.kind, noise.amount, seed=noise.seed)
-    outputs = {name: pretrained()[name](noisy) for name in MODEL_NAMES}
+    outputs = {name: model(noisy) for name, model in models_for(own_models).items()}
     return Reconstruction(
         clean=clean, noisy=noisy[0, 0].numpy(),
         outputs={name: y[0, 0].numpy() for name, y in outputs.items()},
@@ -139,8 +146,8 @@ def error_strip(outputs: dict[str, np.ndarray], clean: np.ndarray) -> np.ndarray
     return tile(np.stack([error_map(outputs[name], clean) for name in MODEL_NAMES])[None], 255)
 
 
-def metric_line(mse: float, psnr: float) -> str:
-    return f"**MSE** {mse:.4f} · **PSNR** {psnr:.1f} dB"
+def metric_line(mse: float, psnr: float, yours: bool = False) -> str:
+    return ("🧪 **Yours** (Train tab) · " if yours else "") + f"**MSE** {mse:.4f} · **PSNR** {psnr:.1f} dB"
 
 
 # The order of the values draw_update returns; app.py wires its components in this order.
@@ -161,94 +168,78 @@ def read_drawing(sketch) -> tuple[np.ndarray | None, str | None]:
     return digit, None
 
 
-def draw_update(sketch, kind="gaussian", amount=0.0, seed=0) -> tuple:
+def draw_update(sketch, kind="gaussian", amount=0.0, seed=0, own_models=None) -> tuple:
     """Everything the Draw tab shows for this drawing and noise, as a tuple in DRAW_OUTPUTS order.
 
     One answer carries every panel, the noise sweep included: the page paints them together, and a
     visitor's next update waits for this one (app.py), so an older answer can never land after a newer one.
+    `own_models` are the visitor's own, from the Train tab (models_for).
     """
     noise = NoiseSettings.parse(kind, amount, seed)
     clean, problem = read_drawing(sketch)
     if clean is None:
         return _blank(problem)
-    result = reconstruct(clean, noise)
-    status = " ".join(["What each model makes of your digit.", *noise.warnings])
+    result = reconstruct(clean, noise, own_models)
+    yours = [MODELS[name].short_title for name in MODEL_NAMES if name in (own_models or {})]
+    status = " ".join(["What each model makes of your digit.",
+                       *([f"Yours from the Train tab: {', '.join(yours)}."] if yours else []), *noise.warnings])
     return (status, as_pixels(result.clean), as_pixels(result.noisy),
             *[as_pixels(result.outputs[name]) for name in MODEL_NAMES],
-            *[metric_line(result.mse[name], result.psnr[name]) for name in MODEL_NAMES],
-            error_strip(result.outputs, result.clean), sweep_svg(clean, noise))
+            *[metric_line(result.mse[name], result.psnr[name], name in (own_models or {})) for name in MODEL_NAMES],
+            error_strip(result.outputs, result.clean), sweep_svg(clean, noise, own_models))
 
 
 def _blank(message: str) -> tuple:
     return (message, None, None, *[None] * len(MODEL_NAMES), *[""] * len(MODEL_NAMES), None, None)
 
 
-def noise_sweep(clean: np.ndarray, noise: NoiseSettings) -> dict[str, np.ndarray]:
+def noise_sweep(clean: np.ndarray, noise: NoiseSettings, own_models: dict | None = None) -> dict[str, np.ndarray]:
     """Each model's MSE against the clean digit at every amount in SWEEP_AMOUNTS, one batch per model.
 
-    The curves do not depend on the slider's amount, so a slider move reuses them (cached by digit, noise
-    type and seed): the sweep is most of a draw update's time on the server."""
-    digit = np.ascontiguousarray(clean, np.float32)
-    return _sweep_curves(digit.tobytes(), noise.kind, noise.seed)
+    The curves do not depend on the slider's amount, so a slider move reuses the committed models' (cached by
+    digit, noise type and seed): the sweep is most of a draw update's time on the server. A visitor's own
+    models are swept afresh every time."""
+    digit = np.ascontiguousarray(clean, np.float32).tobytes()
+    curves = dict(_sweep_curves(digit, noise.kind, noise.seed))
+    for name in MODEL_NAMES:
+        if name in (own_models or {}):
+            curves[name] = _sweep_one(own_models[name], *_sweep_batch(digit, noise.kind, noise.seed))
+    return curves
 
 
 @functools.lru_cache(maxsize=256)
-@torch.no_grad()
 def _sweep_curves(digit: bytes, kind: str, seed: int) -> dict[str, np.ndarray]:
+    noisy, clean = _sweep_batch(digit, kind, seed)
+    return {name: _sweep_one(pretrained()[name], noisy, clean) for name in MODEL_NAMES}
+
+
+def _sweep_batch(digit: bytes, kind: str, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The digit at every amount of SWEEP_AMOUNTS, and as many clean copies."""
     x = torch.frombuffer(bytearray(digit), dtype=torch.float32).reshape(1, 1, 28, 28)
-    batch = x.expand(len(SWEEP_AMOUNTS), 1, 28, 28)
     noisy = torch.cat([add_noise(x, kind, float(a), seed=seed) for a in SWEEP_AMOUNTS])
-    return {name: mse_per_image(pretrained()[name](noisy), batch).numpy() for name in MODEL_NAMES}
+    return noisy, x.expand(len(SWEEP_AMOUNTS), 1, 28, 28)
+
+
+@torch.no_grad()
+def _sweep_one(model, noisy: torch.Tensor, clean: torch.Tensor) -> np.ndarray:
+    return mse_per_image(model(noisy), clean).numpy()
 
 
 # matplotlib's first colours, one per model, as in the README's figures.
 SWEEP_COLOURS = {name: to_hex(colour) for name, colour in zip(MODEL_NAMES, colormaps["tab10"].colors)}
-SWEEP_SIZE = (560, 240)  # the plot's own units; the page scales it to the column's width
-SWEEP_MARGIN = (56, 12, 16, 40)  # left, right, top, bottom
 
 
-def sweep_svg(clean: np.ndarray, noise: NoiseSettings) -> str:
+def sweep_svg(clean: np.ndarray, noise: NoiseSettings, own_models: dict | None = None) -> str:
     """Each model's MSE on this digit against the noise amount, as a small SVG line chart (HTML), with a
-    grey line at the slider's amount and the value of every point in its tooltip.
-
-    Plain SVG because the page must repaint it on every stroke: a Vega plot (gr.LinePlot) took the browser
-    150-400 ms per redraw, and held every other panel's repaint back with it.
-    """
-    curves = noise_sweep(clean, noise)
-    (width, height), (left, right, top, bottom) = SWEEP_SIZE, SWEEP_MARGIN
-    y_top = _nice_ceiling(max(float(curve.max()) for curve in curves.values()))
-    x_of = lambda amount: left + amount * (width - left - right)  # noqa: E731
-    y_of = lambda mse: height - bottom - mse / y_top * (height - top - bottom)  # noqa: E731
-    parts = [f'<line x1="{left}" y1="{y_of(v):.1f}" x2="{width - right}" y2="{y_of(v):.1f}" stroke="#ddd"/>'
-             f'<text x="{left - 6}" y="{y_of(v) + 4:.1f}" text-anchor="end">{v:g}</text>'
-             for v in np.linspace(0, y_top, 6).round(6)]
-    parts += [f'<text x="{x_of(a):.1f}" y="{height - bottom + 18}" text-anchor="middle">{a:.1f}</text>'
-              for a in np.linspace(0, 1, 6)]
-    parts.append(f'<line x1="{x_of(noise.amount):.1f}" y1="{top}" x2="{x_of(noise.amount):.1f}" '
-                 f'y2="{height - bottom}" stroke="#999" stroke-dasharray="4 3"><title>your noise amount, '
-                 f'{noise.amount:g}</title></line>')
-    for name, curve in curves.items():
-        points = [(x_of(float(a)), y_of(float(mse))) for a, mse in zip(SWEEP_AMOUNTS, curve)]
-        colour = SWEEP_COLOURS[name]
-        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="'
-                     + " ".join(f"{x:.1f},{y:.1f}" for x, y in points) + '"/>')
-        parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"><title>{MODELS[name].short_title}, '
-                  f'noise {a:.1f}: MSE {mse:.4f}</title></circle>' for (x, y), a, mse in zip(points, SWEEP_AMOUNTS, curve)]
-    legend = "".join(f'<span><i style="background:{SWEEP_COLOURS[name]}"></i>{MODELS[name].short_title}</span>'
-                     for name in MODEL_NAMES)
-    return (f'<div class="sweep-legend">{legend}<span><i style="background:#999"></i>your noise amount</span></div>'
-            f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="MSE against noise amount, per model">'
-            f'<g font-size="14" fill="#666">{"".join(parts)}</g>'
-            f'<text x="{(left + width - right) / 2}" y="{height - 4}" text-anchor="middle" font-size="14" fill="#666">'
-            f'noise amount ({NOISE_LABELS[noise.kind]})</text>'
-            f'<text transform="translate(14 {(top + height - bottom) / 2}) rotate(-90)" text-anchor="middle" '
-            f'font-size="14" fill="#666">MSE vs your clean digit</text></svg>')
-
-
-def _nice_ceiling(value: float) -> float:
-    """The smallest of 1, 2, 2.5 or 5 times a power of ten that is at least `value` (a tidy axis end)."""
-    power = 10 ** math.floor(math.log10(max(value, 1e-6)))
-    return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value)
+    grey line at the slider's amount and the value of every point in its tooltip."""
+    curves = noise_sweep(clean, noise, own_models)
+    lines = [charts.Line(MODELS[name].short_title + (" (yours)" if name in (own_models or {}) else ""),
+                         SWEEP_COLOURS[name], SWEEP_AMOUNTS, curve,
+                         [f"{MODELS[name].short_title}, noise {a:.1f}: MSE {mse:.4f}" for a, mse in zip(SWEEP_AMOUNTS, curve)])
+             for name, curve in curves.items()]
+    return charts.line_chart(lines, 1.0, f"noise amount ({NOISE_LABELS[noise.kind]})", "MSE vs your clean digit",
+                             [charts.Rule(noise.amount, f"your noise amount, {noise.amount:g}")],
+                             legend_rule="your noise amount")
 
 
 def sample_picks(per_digit: int) -> list[int]:
@@ -263,14 +254,14 @@ def example_digits(count_per_digit: int = 1) -> list[tuple[np.ndarray, str]]:
     return [(images[i], f"MNIST test digit {labels[i]}") for i in sample_picks(count_per_digit)]
 
 
-def export(sketch, kind, amount, seed, directory: Path) -> list[str]:
+def export(sketch, kind, amount, seed, directory: Path, own_models: dict | None = None) -> list[str]:
     """Write the current inputs, outputs and metrics: a PNG sheet, the 28x28 arrays (NPZ) and JSON."""
     from PIL import Image
     noise = NoiseSettings.parse(kind, amount, seed)
     clean, _ = read_drawing(sketch)
     if clean is None:
         return []
-    result = reconstruct(clean, noise)
+    result = reconstruct(clean, noise, own_models)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     panels = [result.clean, result.noisy, *result.outputs.values()]
@@ -283,10 +274,11 @@ def export(sketch, kind, amount, seed, directory: Path) -> list[str]:
         "panels": ["clean", "noisy", *MODEL_NAMES],
         "noise": {"kind": noise.kind, "amount": noise.amount, "seed": noise.seed},
         "metrics": {name: {"mse": result.mse[name], "psnr_db": result.psnr[name]} for name in MODEL_NAMES},
+        "trained_by_you": [name for name in MODEL_NAMES if name in (own_models or {})],
     }, indent=2))
     return [str(p) for p in paths]
 
 
-def export_to_temp(sketch, kind="gaussian", amount=0.0, seed=0) -> list[str]:
+def export_to_temp(sketch, kind="gaussian", amount=0.0, seed=0, own_models=None) -> list[str]:
     """export() into a fresh temporary folder, for the download button."""
-    return export(sketch, kind, amount, seed, Path(tempfile.mkdtemp(prefix="ae-studio-")))
+    return export(sketch, kind, amount, seed, Path(tempfile.mkdtemp(prefix="ae-studio-")), own_models)

@@ -178,14 +178,19 @@ class DenoiseAE(Autoencoder):
         start_well(self, he=True)
 
 
-LATENT_HIDDEN = 256
+TWO_D_HIDDEN = (512, 256)  # the 2-D models' hidden widths, encoder side; the decoder mirrors them
 
 
 class _TwoNumberCode(Autoencoder):
-    """The network of the 2-D models: a small conv encoder down to `code_outputs` numbers, and a decoder from two.
+    """The network of the 2-D models: fully connected, 784 -> 512 -> 256 -> code, and 2 -> 256 -> 512 -> 784.
 
     Two numbers per digit, so the code space is a plane the Latent tab can show as it is, with no projection.
-    (N, 1, 28, 28) -> (N, 32, 14, 14) -> (N, 32, 7, 7) -> 256 -> code; 2 -> 256 -> (N, 32, 7, 7) -> ... -> image.
+    Fully connected, as in Kingma and Welling's MNIST experiments, rather than convolutional: a convolutional
+    VAE of about the same size (conv 32-32 encoder, transposed-conv decoder) reached only 142.1 nats and a map
+    5-NN accuracy of 0.761 in 30 epochs (1,450 s here, sharing the machine), where this one reaches 135.8 and
+    0.857 in 60 epochs and 725 s (README, "Training"). Our guess at why: with two numbers to carry a digit, a
+    convolution's eye for strokes buys little.
+    PyTorch's default start: no code unit to die here (no ReLU on the code), and none of seeds 0-4 collapsed.
     """
 
     code_shape = (2,)
@@ -194,18 +199,15 @@ class _TwoNumberCode(Autoencoder):
 
     def __init__(self):
         super().__init__()
+        wide, narrow = TWO_D_HIDDEN
         self.encoder = nn.Sequential(
-            nn.Conv2d(1, 32, 4, stride=2, padding=1), nn.ReLU(),
-            nn.Conv2d(32, 32, 4, stride=2, padding=1), nn.ReLU(),
-            nn.Flatten(), nn.Linear(32 * 7 * 7, LATENT_HIDDEN), nn.ReLU(), nn.Linear(LATENT_HIDDEN, self.code_outputs),
+            nn.Flatten(), nn.Linear(28 * 28, wide), nn.ReLU(), nn.Linear(wide, narrow), nn.ReLU(),
+            nn.Linear(narrow, self.code_outputs),
         )
         self.decoder = nn.Sequential(
-            nn.Linear(2, LATENT_HIDDEN), nn.ReLU(), nn.Linear(LATENT_HIDDEN, 32 * 7 * 7), nn.ReLU(),
-            nn.Unflatten(1, (32, 7, 7)),
-            nn.ConvTranspose2d(32, 32, 4, stride=2, padding=1), nn.ReLU(),
-            nn.ConvTranspose2d(32, 1, 4, stride=2, padding=1), nn.Sigmoid(),
+            nn.Linear(2, narrow), nn.ReLU(), nn.Linear(narrow, wide), nn.ReLU(), nn.Linear(wide, 28 * 28), nn.Sigmoid(),
+            nn.Unflatten(1, (1, 28, 28)),
         )
-        start_at_the_mean_image(self.decoder)
 
 
 class VAE(_TwoNumberCode):

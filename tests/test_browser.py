@@ -216,6 +216,67 @@ def test_latent_tab_without_a_drawing_says_what_to_do(visitor):
     expect(page.locator("#interpolation-note")).to_contain_text("There is no drawing yet", timeout=TIMEOUT)
 
 
+def train_for(page, seconds: int):
+    page.locator("#budget input[type=number]").fill(str(seconds))
+    page.locator("#budget input[type=number]").press("Enter")
+    page.locator("#train").click()
+
+
+def test_train_tab_every_control(visitor, server):
+    page = visitor.page
+    page.get_by_role("tab", name="Train").click()
+    expect(page.locator("#train-progress")).to_contain_text("press Train")
+    train_for(page, 5)
+    expect(page.locator("#train-progress")).to_contain_text("Training Linear", timeout=TIMEOUT)
+    expect(page.locator("#train-progress progress")).to_have_count(1)
+    expect(page.locator("#train-progress")).to_contain_text("Done", timeout=TIMEOUT)
+    expect(page.locator("#mse-chart svg polyline")).to_have_count(1)
+    expect(page.locator("#loss-chart svg polyline")).to_have_count(1)
+    expect(page.locator("#film img")).to_be_visible()
+    expect(page.locator("#train-result")).to_contain_text("Test MSE on 1,000 test digits")
+    page.get_by_label("The course's: batch 20").check()
+    train_for(page, 5)
+    expect(page.locator("#train-result")).to_contain_text("Our recipe reached", timeout=2 * TIMEOUT)
+    expect(page.locator("#mse-chart svg polyline")).to_have_count(2)  # both recipes on the same axes
+    shot(visitor, "train", server, full_page=True)
+
+    train_for(page, 60)
+    expect(page.locator("#train-progress")).to_contain_text("Training Linear", timeout=TIMEOUT)
+    page.locator("#stop").click()
+    expect(page.locator("#train-progress")).to_contain_text("Stopped after", timeout=TIMEOUT)
+    expect(page.locator("#use")).to_be_enabled()
+
+    page.locator("#use").click()
+    expect(page.locator("#use-note")).to_contain_text("for you only", timeout=TIMEOUT)
+    page.get_by_role("tab", name="Draw").click()
+    visitor.timed(lambda: visitor.stroke(SEVEN), DRAW_PANELS)
+    expect(page.locator("#metrics-linear")).to_contain_text("Yours")
+    expect(page.locator("#metrics-conv")).not_to_contain_text("Yours")
+    page.get_by_role("tab", name="Train").click()
+    page.locator("#forget").click()
+    expect(page.locator("#use-note")).to_contain_text("Back to the committed weights", timeout=TIMEOUT)
+    page.get_by_role("tab", name="Draw").click()
+    expect(page.locator("#metrics-linear")).not_to_contain_text("Yours", timeout=TIMEOUT)
+
+
+def test_a_second_trainer_waits_and_sees_its_place(browser, server):
+    first, second = Visitor(browser, server[0]), Visitor(browser, server[0])
+    try:
+        for visitor in (first, second):
+            visitor.page.get_by_role("tab", name="Train").click()
+        train_for(first.page, 5)
+        expect(first.page.locator("#train-progress")).to_contain_text("Training Linear", timeout=TIMEOUT)
+        train_for(second.page, 5)
+        expect(second.page.locator("#train-progress")).to_contain_text("queue: 1/1", timeout=TIMEOUT)
+        expect(second.page.locator("#train-progress")).to_contain_text("Waiting for the trainer")
+        expect(first.page.locator("#train-progress")).to_contain_text("Done", timeout=TIMEOUT)
+        expect(second.page.locator("#train-progress")).to_contain_text("Done", timeout=TIMEOUT)
+    finally:
+        first.close()
+        second.close()
+    assert first.errors == [] and second.errors == []
+
+
 def test_a_phone_draws_with_a_finger_and_sees_the_outputs_on_one_screen(browser, server):
     phone = Visitor(browser, server[0], PHONE)
     try:

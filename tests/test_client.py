@@ -1,10 +1,12 @@
 """Every public endpoint of a launched app, called through gradio_client as an API user would."""
 
 import json
+import time
 
 import numpy as np
 import pytest
 from gradio_client import Client
+from gradio_client.utils import Status
 
 from ae import demo, latent
 from ae.dataurl import png_data_url, read_png_data_url
@@ -25,7 +27,7 @@ def drawing():
 
 def test_the_public_endpoints_are_the_documented_ones(client):
     assert set(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == {
-        "/draw", "/export", "/latent_switch", "/latent_sliders", "/latent_sample", "/latent_interpolate"}
+        "/draw", "/export", "/latent_switch", "/latent_sliders", "/latent_sample", "/latent_interpolate", "/train"}
 
 
 def test_draw(client, drawing):
@@ -76,3 +78,30 @@ def test_latent_interpolate(client, drawing):
     from ae.latent import MY_DRAWING, sample_choices
     strips, note = client.predict(MY_DRAWING, sample_choices()[2], drawing, api_name="/latent_interpolate")
     assert note.startswith("From my drawing") and read_png_data_url(strips).shape == ((1 + len(MODELS)) * 29 - 1, latent.INTERPOLATION_STEPS * 29 - 1)
+
+
+def test_train_streams_a_run(client):
+    updates = list(client.submit("linear", "ours", 5, api_name="/train"))
+    assert len(updates) >= 3  # the start, at least one report a second, the end
+    assert "Training <b>Linear" in updates[0][0] and "✅ Done" in updates[-1][0]
+    assert updates[-1][2].count("<polyline") == 1  # the test MSE curve
+    assert "Test MSE on 1,000 test digits" in updates[-1][5]
+
+
+def test_one_training_at_a_time_and_the_next_waits_its_turn(app_url):
+    """A second visitor's run is queued while the first trains, and starts only when it ends."""
+    first_client, second_client = Client(app_url, verbose=False), Client(app_url, verbose=False)
+    first = first_client.submit("conv", "ours", 5, api_name="/train")
+    while not first.outputs():
+        time.sleep(0.05)
+    second = second_client.submit("linear", "course", 5, api_name="/train")
+    seen_waiting = False
+    while not second.done():
+        second_started = bool(second.outputs())
+        first_latest = first.outputs()[-1][0]
+        assert not second_started or "Done" in first_latest, "two trainings ran at once"
+        status = second.status()
+        seen_waiting |= status.code == Status.IN_QUEUE and status.rank is not None
+        time.sleep(0.1)
+    assert seen_waiting
+    assert "✅ Done" in first.outputs()[-1][0] and "✅ Done" in second.outputs()[-1][0]

@@ -4,7 +4,7 @@ import re
 import numpy as np
 import pytest
 
-from ae import demo
+from ae import charts, demo
 from ae.models import MODELS
 
 OUT = {name: index for index, name in enumerate(demo.DRAW_OUTPUTS)}
@@ -92,14 +92,14 @@ def test_the_sweep_chart_draws_every_model_and_the_slider(seven):
     for name, curve in demo.noise_sweep(clean, noise).items():
         assert f"{MODELS[name].short_title}, noise 1.0: MSE {curve[-1]:.4f}" in chart  # each point's tooltip
     assert "your noise amount, 0.4" in chart and "noise amount (Masking)" in chart
-    x_of_slider = float(re.search(r'<line x1="([\d.]+)" y1="16" x2="\1"', chart).group(1))
-    left, right = demo.SWEEP_MARGIN[0], demo.SWEEP_SIZE[0] - demo.SWEEP_MARGIN[1]
+    x_of_slider = float(re.search(r'<line x1="([\d.]+)" y1="16.0" x2="\1"', chart).group(1))
+    left, right = charts.MARGIN[0], charts.SIZE[0] - charts.MARGIN[1]
     assert x_of_slider == pytest.approx(left + 0.4 * (right - left), abs=0.1)
 
 
 @pytest.mark.parametrize("value, ceiling", [(0.0123, 0.02), (0.2, 0.2), (0.21, 0.25), (0.3, 0.5), (0.07, 0.1)])
 def test_the_chart_axis_ends_on_a_tidy_number(value, ceiling):
-    assert demo._nice_ceiling(value) == pytest.approx(ceiling)
+    assert charts.nice_ceiling(value) == pytest.approx(ceiling)
 
 
 def test_export_writes_sheet_arrays_and_metrics(seven, tmp_path):

@@ -1,0 +1,400 @@
+"""The Train tab: a model learns in front of the visitor.
+
+Pick a model, a recipe and a time budget; Train streams a progress bar, the training loss and the test MSE as
+live curves, and eight test digits as the model redraws them. Both recipes run against the same clock, so the
+course's curves and ours share the axes. At the end, "Use in the Draw tab" swaps the model in for this visitor
+only: it lives in their session (a gr.State that app.py passes to the Draw callbacks), and the committed weights
+never change.
+
+One training runs at a time per server (app.py gives the event a queue of one; the others wait and see their
+place), and on one thread, so that other visitors' drawing stays quick. On Hugging Face ZeroGPU hardware,
+`train_steps` is the one @spaces.GPU function: it yields plain records (numbers, pictures and weights on the
+CPU), which is all that must cross from the GPU worker, and the session bookkeeping stays outside it.
+
+What the two recipes are: the course notebooks' (batch 20, Adam at a constant 1e-3, the training set in its
+stored order every epoch) and ours from ae.train (this model's batch size and peak rate, a one-cycle schedule,
+shuffled batches, and a range of noise amounts for the denoiser). Ours spreads its one cycle over the time
+budget, since a run here is measured in seconds rather than epochs. Both start from the same weights (seed 0).
+"""
+
+import functools
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import gradio as gr
+import numpy as np
+import torch
+
+from . import charts
+from .checkpoints import read_card
+from .data import DataError, fetch_with_torchvision, load_mnist_bytes
+from .demo import as_pixels, mnist_sample, pretrained, sample_picks, tile
+from .models import MODELS, build
+from .noise import add_noise
+from .train import DENOISE_EVAL_AMOUNT, EVAL_NOISE_SEED, RECIPES, test_mse, training_loss
+
+try:  # Hugging Face's ZeroGPU lends a GPU to the decorated function while it runs; elsewhere it is not installed
+    import spaces
+    on_gpu = spaces.GPU(duration=90)
+except ImportError:
+    def on_gpu(function):
+        return function
+
+MIN_BUDGET_S, MAX_BUDGET_S, DEFAULT_BUDGET_S = 5, 60, 30
+TEST_SLICE = 1000  # test digits behind the live test MSE: the first of the app's committed sample
+FILM_DIGITS = 8
+FILM_ROWS = 5  # snapshots shown under the digits, spread over the run
+REPORT_EVERY_S = 1.0
+SEED = 0
+RECIPE_CHOICES = {
+    "course": "The course's: batch 20, constant learning rate 1e-3, no shuffling",
+    "ours": "Ours (ae/train.py): shuffled, one-cycle schedule, this model's batch size and peak rate",
+}
+RECIPE_COLOURS = {"course": "#ff7f0e", "ours": "#1f77b4"}
+IDLE_PROMPT = "Pick a model, a recipe and a time budget, then press <b>Train</b>."
+
+
+@dataclass(frozen=True)
+class LiveRecipe:
+    batch_size: int
+    lr: float  # constant, or the peak of the one-cycle schedule
+    one_cycle: bool
+    shuffle: bool
+    train_noise: tuple[float, float] | None  # the denoiser's Gaussian amounts per image
+    loss: str  # as ae.train.Recipe.loss
+
+
+def live_recipe(name: str, recipe: str) -> LiveRecipe:
+    ours = RECIPES[name]
+    if recipe == "course":
+        noise = (DENOISE_EVAL_AMOUNT, DENOISE_EVAL_AMOUNT) if ours.train_noise else None  # the course's fixed 0.5
+        return LiveRecipe(20, 1e-3, one_cycle=False, shuffle=False, train_noise=noise, loss=ours.loss)
+    return LiveRecipe(ours.batch_size, ours.max_lr, one_cycle=True, shuffle=True, train_noise=ours.train_noise,
+                      loss=ours.loss)
+
+
+def one_cycle_lr(progress: float, max_lr: float) -> float:
+    """torch's OneCycleLR learning rate (its defaults, as ae.train uses it) at a fraction of the run: a cosine
+    rise from max_lr / 25 over the first 30%, then a cosine fall to max_lr / 250,000."""
+    warmup, start, end = 0.3, max_lr / 25, max_lr / 25 / 1e4
+    if progress < warmup:
+        low, high, t = start, max_lr, progress / warmup
+    else:
+        low, high, t = end, max_lr, 1 - (min(progress, 1.0) - warmup) / (1 - warmup)
+    return low + (high - low) * (1 - math.cos(math.pi * t)) / 2
+
+
+@functools.cache
+def training_images() -> torch.Tensor:
+    """MNIST's 60,000 training digits as uint8 (47 MB), fetched with torchvision the first time where missing."""
+    try:
+        return load_mnist_bytes(train=True)[0]
+    except DataError:
+        try:
+            fetch_with_torchvision()
+        except Exception as err:  # noqa: BLE001 - no network, a mirror down: each gets the same answer
+            raise DataError(f"MNIST could not be downloaded ({err}); on the server, run `python -m ae.data`.") from err
+        return load_mnist_bytes(train=True)[0]
+
+
+def eval_amount(name: str) -> float:
+    """The noise the test MSE is measured under: the denoiser's job is noisy input, the others' clean."""
+    return DENOISE_EVAL_AMOUNT if RECIPES[name].train_noise else 0.0
+
+
+@functools.cache
+def test_slice() -> torch.Tensor:
+    images, _ = mnist_sample()
+    return torch.from_numpy(images[:TEST_SLICE]).unsqueeze(1)
+
+
+@functools.cache
+def film_inputs(name: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The eight film digits (one each of 0 to 7), clean and as the model is shown them."""
+    images, _ = mnist_sample()
+    clean = torch.from_numpy(images[sample_picks(1)[:FILM_DIGITS]]).unsqueeze(1)
+    amount = eval_amount(name)
+    shown = add_noise(clean, "gaussian", amount, generator=torch.Generator().manual_seed(EVAL_NOISE_SEED)) \
+        if amount else clean
+    return clean, shown
+
+
+@functools.cache
+def committed_test_mse(name: str) -> float:
+    return test_mse(pretrained()[name], test_slice(), eval_amount(name))
+
+
+@dataclass
+class Report:
+    """How a run stands: what train_steps yields about once a second, and once more at its end."""
+    step: int
+    seconds: float
+    images_seen: int
+    train_loss: float | None  # mean over the steps since the last report; None before the first step
+    test_mse: float
+    film: np.ndarray  # (FILM_DIGITS, 28, 28) uint8: the film digits as the model draws them now
+    weights: dict[str, torch.Tensor]  # on the CPU
+
+
+@on_gpu
+def train_steps(name: str, recipe: str, budget_s: float, max_steps: int | None = None) -> Iterator[Report]:
+    """Train a fresh `name` model with `recipe` for `budget_s` seconds (or `max_steps` steps, if fewer), yielding
+    a Report before the first step, about every REPORT_EVERY_S and at the end."""
+    torch.set_num_threads(1)  # the other core stays free for the Draw tab's visitors
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    plan = live_recipe(name, recipe)
+    images = training_images()
+    amount = eval_amount(name)
+    torch.manual_seed(SEED)
+    generator = torch.Generator().manual_seed(SEED)
+    model = build(name).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=plan.lr)
+    film = film_inputs(name)[1].to(device)
+    batches_per_epoch = len(images) // plan.batch_size
+    order, step, loss_sum, losses = None, 0, 0.0, 0
+    start = time.perf_counter()
+    next_report = 0.0
+
+    def report() -> Report:
+        with torch.no_grad():
+            drawn = model.eval()(film)[:, 0].cpu().numpy()
+        return Report(step, time.perf_counter() - start, step * plan.batch_size, loss_sum / losses if losses else None,
+                      test_mse(model, test_slice(), amount), as_pixels(drawn),
+                      {key: value.detach().cpu().clone() for key, value in model.state_dict().items()})
+
+    while True:
+        elapsed = time.perf_counter() - start
+        progress = max(elapsed / budget_s, step / max_steps if max_steps else 0.0)
+        if progress >= 1 or elapsed >= next_report:
+            yield report()
+            loss_sum, losses = 0.0, 0
+            next_report = time.perf_counter() - start + REPORT_EVERY_S
+            if progress >= 1:
+                return
+        if step % batches_per_epoch == 0:
+            order = torch.randperm(len(images), generator=generator) if plan.shuffle else torch.arange(len(images))
+        if plan.one_cycle:
+            optimizer.param_groups[0]["lr"] = one_cycle_lr(progress, plan.lr)
+        index = step % batches_per_epoch
+        clean = images[order[index * plan.batch_size:(index + 1) * plan.batch_size]].float().div_(255)
+        inputs = clean
+        if plan.train_noise:
+            low, high = plan.train_noise
+            inputs = add_noise(clean, "gaussian", low + (high - low) * torch.rand(len(clean), generator=generator),
+                               generator=generator)
+        model.train()
+        loss = training_loss(model, inputs.to(device), clean.to(device), plan.loss)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        loss_sum, losses, step = loss_sum + loss.item(), losses + 1, step + 1
+
+
+@dataclass
+class Run:
+    """One run's record in a visitor's session: its curves, its film and the weights it ended with."""
+    name: str
+    recipe: str
+    budget_s: float
+    reports: list[Report] = field(default_factory=list)
+    finished: bool = False
+    stopped: bool = False
+
+    @property
+    def last(self) -> Report:
+        return self.reports[-1]
+
+    def add(self, report: Report) -> None:
+        for older in self.reports:
+            older.weights = {}  # only the newest weights are kept: a session holds one model per run
+        self.reports.append(report)
+
+
+@dataclass
+class TrainSession:
+    """What the Train tab keeps for one visitor (a gr.State): runs by (model, recipe), and the Stop request."""
+    stop_requested: bool = False
+    runs: dict[tuple[str, str], Run] = field(default_factory=dict)
+    latest: dict[str, Run] = field(default_factory=dict)  # the last run of each model, which Use takes
+
+
+# The order of the values `train` and `show_model` return; app.py wires its components in this order.
+TRAIN_OUTPUTS = ["progress", "loss_chart", "mse_chart", "film", "film_caption", "result", "use_button"]
+
+
+def arm(session: TrainSession) -> str:
+    """The click on Train, before the run's turn comes: a Stop from now on applies to this run."""
+    session.stop_requested = False
+    return progress_html(None, "Waiting for the trainer: one training runs at a time on this server.")
+
+
+def stop(session: TrainSession) -> None:
+    session.stop_requested = True
+
+
+def train(name, recipe, budget, session: TrainSession, max_steps: int | None = None):
+    """The Train button's generator: the tab's outputs (TRAIN_OUTPUTS order) after every report of the run."""
+    problem = _check(name, recipe)
+    if problem:
+        yield _message(problem)
+        return
+    budget_s, note = _budget(budget)
+    if session.stop_requested:
+        yield _message("Stopped before it started.")
+        return
+    run = Run(name, recipe, budget_s)
+    session.runs[name, recipe] = run
+    try:
+        for report in train_steps(name, recipe, budget_s, max_steps):
+            run.add(report)
+            if session.stop_requested:
+                run.stopped = True
+                break
+            yield _run_outputs(session, run, note)
+    except DataError as err:
+        del session.runs[name, recipe]
+        yield _message(f"⚠️ Training needs MNIST's training digits, which this server does not have: {err}")
+        return
+    run.finished = True
+    session.latest[name] = run
+    yield _run_outputs(session, run, note)
+
+
+def show_model(name, session: TrainSession) -> tuple:
+    """The tab for a model picked while no run is going: its curves so far, its last run's film and result."""
+    if _check(name, "ours"):
+        return _message(_check(name, "ours"))
+    run = session.latest.get(name)
+    if run is None:
+        return (progress_html(None, IDLE_PROMPT), *_charts(session, name), None,
+                f"No run of {MODELS[name].title} yet in this session.", "", gr.Button(interactive=False))
+    return _run_outputs(session, run, "")
+
+
+def use_in_draw_tab(name, session: TrainSession, own_models: dict | None) -> tuple[dict, str]:
+    """The visitor's model in place of the committed one, in their session only: (own_models, note)."""
+    own_models = dict(own_models or {})
+    run = session.latest.get(name) if name in MODELS else None
+    if run is None:
+        return own_models, "Train this model first: there is nothing of yours to use yet."
+    if not MODELS[name].in_draw_tab:
+        return own_models, (f"{MODELS[name].title} is not in the Draw tab: it is the Latent tab's "
+                            "control, and that tab keeps the committed weights.")
+    model = build(name)
+    model.load_state_dict(run.last.weights)
+    own_models[name] = model.eval().to(memory_format=torch.channels_last)
+    return own_models, (f"✅ The Draw tab now shows your own {MODELS[name].title} (test MSE "
+                        f"{run.last.test_mse:.4f}), for you only. Other visitors, and the Latent tab, keep the "
+                        "committed weights.")
+
+
+def forget_own_models(own_models: dict | None) -> tuple[dict, str]:
+    names = ", ".join(MODELS[name].short_title for name in (own_models or {}))
+    return {}, (f"Back to the committed weights ({names})." if names else "The Draw tab already shows the "
+                "committed weights.")
+
+
+def _check(name, recipe) -> str | None:
+    if name not in MODELS:
+        return f"⚠️ Unknown model {name!r}: choose one of {', '.join(MODELS)}."
+    if recipe not in RECIPE_CHOICES:
+        return f"⚠️ Unknown recipe {recipe!r}: choose one of {', '.join(RECIPE_CHOICES)}."
+    return None
+
+
+def _budget(budget) -> tuple[float, str]:
+    """The time budget in seconds, within MIN_BUDGET_S to MAX_BUDGET_S, and a note where it had to change."""
+    try:
+        seconds = float(budget)
+    except (TypeError, ValueError):
+        return DEFAULT_BUDGET_S, f"Time budget {budget!r} is not a number: {DEFAULT_BUDGET_S} s. "
+    if not math.isfinite(seconds) or not MIN_BUDGET_S <= seconds <= MAX_BUDGET_S:
+        clipped = DEFAULT_BUDGET_S if not math.isfinite(seconds) else min(max(seconds, MIN_BUDGET_S), MAX_BUDGET_S)
+        return clipped, f"Time budget {budget!r} s is outside {MIN_BUDGET_S} to {MAX_BUDGET_S} s: {clipped:g} s. "
+    return seconds, ""
+
+
+def _message(text: str) -> tuple:
+    return (progress_html(None, text), "", "", None, "", "", gr.Button(interactive=False))
+
+
+def progress_html(fraction: float | None, text: str) -> str:
+    bar = f'<progress value="{fraction:.3f}" max="1" style="width:100%"></progress>' if fraction is not None else ""
+    return f'{bar}<div class="train-status">{text}</div>'
+
+
+def _run_outputs(session: TrainSession, run: Run, note: str) -> tuple:
+    last = run.last
+    epochs = last.images_seen / len(training_images())
+    counts = (f"step {last.step:,} · {last.images_seen:,} digits seen ({epochs:.1f} epochs) · test MSE "
+              f"{last.test_mse:.4f}")
+    if not run.finished:
+        status = f"Training <b>{MODELS[run.name].title}</b> with {_recipe_name(run.recipe)}: {last.seconds:.0f} of " \
+                 f"{run.budget_s:g} s · {counts}"
+        fraction = min(last.seconds / run.budget_s, 1.0)
+    else:
+        status = ("⏹ Stopped" if run.stopped else "✅ Done") + f" after {last.seconds:.0f} s · {counts}"
+        fraction = 1.0
+    return (progress_html(fraction, note + status), *_charts(session, run.name), _film(run), _film_caption(run),
+            _result(session, run) if run.finished else "", gr.Button(interactive=run.finished))
+
+
+def _recipe_name(recipe: str) -> str:
+    return "the course's recipe" if recipe == "course" else "our recipe"
+
+
+def _charts(session: TrainSession, name: str) -> tuple[str, str]:
+    """The training loss and the test MSE of this model's runs, one line per recipe, on shared axes."""
+    runs = [run for (model, _), run in sorted(session.runs.items()) if model == name and len(run.reports) > 0]
+    x_end = charts.nice_ceiling(max([run.budget_s for run in runs], default=DEFAULT_BUDGET_S))
+    unit = "MSE per pixel" if RECIPES[name].loss == "mse" else "nats per image"
+    loss_lines, mse_lines = [], []
+    for run in runs:
+        label, colour = _recipe_name(run.recipe).removeprefix("the ").capitalize(), RECIPE_COLOURS[run.recipe]
+        trained = [r for r in run.reports if r.train_loss is not None]
+        loss_lines.append(charts.Line(label, colour, [r.seconds for r in trained], [r.train_loss for r in trained],
+                                      [f"{label}, {r.seconds:.1f} s, step {r.step:,}: {r.train_loss:.4g}"
+                                       for r in trained]))
+        mse_lines.append(charts.Line(label, colour, [r.seconds for r in run.reports], [r.test_mse for r in run.reports],
+                                     [f"{label}, {r.seconds:.1f} s, step {r.step:,}: test MSE {r.test_mse:.4f}"
+                                      for r in run.reports]))
+    committed = committed_test_mse(name)
+    noisy = f", Gaussian noise {eval_amount(name):g} in" if eval_amount(name) else ""
+    loss_chart = charts.line_chart(loss_lines, x_end, "seconds of training", f"training loss ({unit})")
+    mse_chart = charts.line_chart(mse_lines, x_end, "seconds of training", f"test MSE ({TEST_SLICE:,} digits{noisy})",
+                                  [charts.Rule(committed, f"the committed model: {committed:.4f}", vertical=False)],
+                                  legend_rule=f"the committed model ({committed:.4f})")
+    return loss_chart, mse_chart
+
+
+def _film_rows(run: Run) -> list[Report]:
+    picks = np.linspace(0, len(run.reports) - 1, min(len(run.reports), FILM_ROWS)).round().astype(int)
+    return [run.reports[i] for i in sorted(set(picks))]
+
+
+def _film(run: Run) -> np.ndarray:
+    rows = [as_pixels(film_inputs(run.name)[1][:, 0].numpy()), *[r.film for r in _film_rows(run)]]
+    return tile(np.stack(rows), 255)
+
+
+def _film_caption(run: Run) -> str:
+    shown = "as the model is shown them (with noise)" if eval_amount(run.name) else "as given"
+    times = ", ".join(f"{r.seconds:.0f} s" for r in _film_rows(run))
+    return f"Top row: eight test digits {shown}. Below: the model's drawing of them after {times} of training."
+
+
+def _result(session: TrainSession, run: Run) -> str:
+    card = read_card(run.name)
+    mine = run.last.test_mse
+    lines = [f"**Test MSE on {TEST_SLICE:,} test digits: {mine:.4f}** after {run.last.seconds:.0f} s with "
+             f"{_recipe_name(run.recipe)}; the committed model, trained for {card['recipe']['epochs']} epochs with "
+             f"ours: {committed_test_mse(run.name):.4f}."]
+    other = session.runs.get((run.name, "course" if run.recipe == "ours" else "ours"))
+    if other is not None and other.finished:
+        lines.append(f"{_recipe_name(other.recipe).capitalize()} reached {other.last.test_mse:.4f} in "
+                     f"{other.last.seconds:.0f} s.")
+    if MODELS[run.name].in_draw_tab:
+        lines.append("**Use in the Draw tab** puts this model there in place of the committed one, for you only.")
+    return " ".join(lines)

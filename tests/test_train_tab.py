@@ -1,0 +1,207 @@
+"""The Train tab's callbacks as plain functions: a run streams, Stop keeps what it has, the visitor's model
+reaches the Draw tab for them only. Runs here are a few steps long (max_steps); the time goals are the
+benchmark's and the README's, never a test's."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from ae import demo, train_tab
+from ae.checkpoints import file_sha256, read_card, weights_path
+from ae.models import MODELS
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = {name: index for index, name in enumerate(train_tab.TRAIN_OUTPUTS)}
+DRAW = {name: index for index, name in enumerate(demo.DRAW_OUTPUTS)}
+
+
+def run(name, recipe, session, max_steps=20, budget=60):
+    return list(train_tab.train(name, recipe, budget, session, max_steps=max_steps))
+
+
+@pytest.fixture
+def session():
+    return train_tab.TrainSession()
+
+
+def test_a_few_steps_stream_the_curves_the_digits_and_a_result(session):
+    updates = run("linear", "ours", session, max_steps=20)
+    first, last = updates[0], updates[-1]
+    assert "Training <b>Linear" in first[OUT["progress"]] and "<progress" in first[OUT["progress"]]
+    assert "✅ Done" in last[OUT["progress"]] and "step 20 " in last[OUT["progress"]]
+    assert last[OUT["mse_chart"]].count("<polyline") == 1 and "the committed model" in last[OUT["mse_chart"]]
+    assert last[OUT["loss_chart"]].count("<polyline") == 1 and "MSE per pixel" in last[OUT["loss_chart"]]
+    film = last[OUT["film"]]
+    rows = len(session.latest["linear"].reports) + 1  # the digits, then one row per report (at most FILM_ROWS)
+    assert film.dtype == np.uint8 and film.shape == (rows * 29 - 1, train_tab.FILM_DIGITS * 29 - 1)
+    assert "Test MSE on 1,000 test digits" in last[OUT["result"]]
+    assert f"{train_tab.committed_test_mse('linear'):.4f}" in last[OUT["result"]]
+    assert last[OUT["use_button"]].interactive is True and first[OUT["use_button"]].interactive is False
+    reports = session.latest["linear"].reports
+    assert reports[0].step == 0 and reports[0].train_loss is None and reports[-1].step == 20
+    assert all(r.weights == {} for r in reports[:-1]) and reports[-1].weights  # one model per run is kept
+
+
+def test_training_lowers_the_test_error(session):
+    run("conv", "ours", session, max_steps=60)
+    reports = session.latest["conv"].reports
+    assert reports[-1].test_mse < reports[0].test_mse * 0.8
+
+
+def test_both_recipes_share_the_axes(session):
+    run("linear", "course", session, max_steps=10)
+    last = run("linear", "ours", session, max_steps=10)[-1]
+    for chart in (last[OUT["loss_chart"]], last[OUT["mse_chart"]]):
+        assert chart.count("<polyline") == 2 and "Course's recipe" in chart and "Our recipe" in chart
+    assert "The course's recipe reached" in last[OUT["result"]]
+    switched = train_tab.show_model("conv", session)  # another model: its own (empty) curves
+    assert switched[OUT["mse_chart"]].count("<polyline") == 0 and switched[OUT["use_button"]].interactive is False
+    back = train_tab.show_model("linear", session)
+    assert back[OUT["mse_chart"]].count("<polyline") == 2 and back[OUT["use_button"]].interactive is True
+
+
+def test_the_recipes_are_the_courses_and_ours():
+    course = train_tab.live_recipe("denoise", "course")
+    assert (course.batch_size, course.lr, course.one_cycle, course.shuffle) == (20, 1e-3, False, False)
+    assert course.train_noise == (0.5, 0.5)  # the course's fixed noise factor
+    ours = train_tab.live_recipe("conv", "ours")
+    recipe = train_tab.RECIPES["conv"]
+    assert (ours.batch_size, ours.lr, ours.one_cycle, ours.shuffle) == (recipe.batch_size, recipe.max_lr, True, True)
+    assert train_tab.live_recipe("vae", "course").loss == "elbo"
+
+
+def test_the_one_cycle_follows_torchs_schedule():
+    model = torch.nn.Linear(1, 1)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    steps = 1000
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1e-2, total_steps=steps)
+    for step in range(steps - 1):
+        assert train_tab.one_cycle_lr(step / (steps - 1), 1e-2) == pytest.approx(optimizer.param_groups[0]["lr"],
+                                                                                  rel=0.02, abs=1e-6), step
+        optimizer.step()
+        schedule.step()
+
+
+def test_stop_ends_the_run_and_keeps_what_it_has(session):
+    updates = train_tab.train("linear", "ours", 60, session)
+    next(updates)
+    next(updates)  # a second report: some training done
+    train_tab.stop(session)
+    last = list(updates)[-1]
+    kept = session.latest["linear"]
+    assert kept.stopped and kept.finished and kept.last.seconds < 30 and kept.last.weights
+    assert "⏹ Stopped" in last[OUT["progress"]] and last[OUT["use_button"]].interactive is True
+    own, note = train_tab.use_in_draw_tab("linear", session, {})
+    assert "linear" in own and "for you only" in note
+
+
+def test_stop_while_waiting_means_the_run_never_starts(session):
+    train_tab.arm(session)
+    train_tab.stop(session)
+    updates = run("linear", "ours", session)
+    assert len(updates) == 1 and "Stopped before it started" in updates[0][OUT["progress"]]
+    assert session.runs == {}
+    train_tab.arm(session)  # the next click trains again
+    assert "✅ Done" in run("linear", "ours", session, max_steps=2)[-1][OUT["progress"]]
+
+
+@pytest.mark.parametrize("name, recipe, budget, says", [
+    ("resnet", "ours", 30, "Unknown model"),
+    ("linear", "adamw", 30, "Unknown recipe"),
+    ("linear", "ours", "soon", "not a number"),
+    ("linear", "ours", 600, "outside 5 to 60"),
+    ("linear", "ours", float("nan"), "outside 5 to 60"),
+])
+def test_bad_settings_get_a_clear_message(session, name, recipe, budget, says):
+    updates = run(name, recipe, session, max_steps=2, budget=budget)
+    assert says in updates[0][OUT["progress"]] or says in updates[-1][OUT["progress"]]
+
+
+def test_the_visitors_model_draws_for_them_only_and_the_committed_weights_stay(session, example_on_pad):
+    sha_before = file_sha256(weights_path("conv"))
+    committed = {key: value.clone() for key, value in demo.pretrained()["conv"].state_dict().items()}
+    run("conv", "ours", session, max_steps=30)
+    own, note = train_tab.use_in_draw_tab("conv", session, {})
+    assert "your own Convolutional (transposed-conv decoder)" in note
+    pad = example_on_pad(3)
+    theirs = demo.draw_update(pad, "gaussian", 0.2, 0)
+    mine = demo.draw_update(pad, "gaussian", 0.2, 0, own)
+    assert not np.array_equal(mine[DRAW["conv_image"]], theirs[DRAW["conv_image"]])  # 30 steps: a worse model
+    assert np.array_equal(mine[DRAW["linear_image"]], theirs[DRAW["linear_image"]])  # the others untouched
+    assert mine[DRAW["conv_metrics"]].startswith("🧪 **Yours**") and theirs[DRAW["conv_metrics"]].startswith("**MSE**")
+    assert "Yours from the Train tab: Conv, transposed." in mine[DRAW["status"]]
+    assert "Conv, transposed (yours)" in mine[DRAW["sweep"]]
+    # the committed model and its file are as they were, and so is what another visitor sees
+    after = demo.pretrained()["conv"].state_dict()
+    assert all(torch.equal(committed[key], after[key]) for key in committed)
+    assert file_sha256(weights_path("conv")) == sha_before == read_card("conv")["weights_sha256"]
+    assert np.array_equal(demo.draw_update(pad, "gaussian", 0.2, 0)[DRAW["conv_image"]], theirs[DRAW["conv_image"]])
+    forgotten, note = train_tab.forget_own_models(own)
+    assert forgotten == {} and "committed weights" in note
+
+
+def test_the_latent_tabs_models_train_but_stay_out_of_the_draw_tab(session):
+    last = run("ae2d", "ours", session, max_steps=5)[-1]
+    assert "nats per image" in last[OUT["loss_chart"]]
+    own, note = train_tab.use_in_draw_tab("ae2d", session, {})
+    assert own == {} and "not in the Draw tab" in note
+    assert "Use in the Draw tab" not in last[OUT["result"]]
+
+
+def test_use_before_training_says_to_train_first(session):
+    own, note = train_tab.use_in_draw_tab("linear", session, None)
+    assert own == {} and "Train this model first" in note
+
+
+@pytest.mark.parametrize("name", ["denoise", "vae"])
+def test_every_kind_of_model_trains(session, name):
+    last = run(name, "course", session, max_steps=3)[-1]
+    assert "✅ Done" in last[OUT["progress"]]
+    if name == "denoise":
+        assert "Gaussian noise 0.5 in" in last[OUT["mse_chart"]] and "with noise" in last[OUT["film_caption"]]
+    assert set(MODELS) >= set(session.latest)
+
+
+def test_without_mnist_and_no_way_to_fetch_it_the_tab_says_what_to_run(session, monkeypatch):
+    def missing(train):
+        raise train_tab.DataError("MNIST file data/MNIST/raw/train-images-idx3-ubyte is missing")
+
+    def offline():
+        raise OSError("no route to host")
+
+    monkeypatch.setattr(train_tab, "load_mnist_bytes", missing)
+    monkeypatch.setattr(train_tab, "fetch_with_torchvision", offline)
+    train_tab.training_images.cache_clear()
+    try:
+        updates = run("linear", "ours", session, max_steps=2)
+    finally:
+        train_tab.training_images.cache_clear()
+    assert len(updates) == 1 and "python -m ae.data" in updates[0][OUT["progress"]]
+    assert "no route to host" in updates[0][OUT["progress"]] and session.runs == {}
+
+
+def test_on_zerogpu_the_training_function_is_the_one_spaces_gpu_function():
+    """With Hugging Face's `spaces` package present (a stand-in here), train_steps is handed to spaces.GPU and
+    still trains; without it (everywhere else) the module imports as it is."""
+    script = """
+import sys, types
+lent = []
+spaces = types.ModuleType("spaces")
+def GPU(duration):
+    def decorate(function):
+        lent.append((function.__name__, duration))
+        return function
+    return decorate
+spaces.GPU = GPU
+sys.modules["spaces"] = spaces
+from ae import train_tab
+assert lent == [("train_steps", 90)], lent
+assert list(train_tab.train_steps("linear", "ours", 60, max_steps=2))[-1].step == 2
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert train_tab.train_steps.__name__ == "train_steps" and "spaces" not in sys.modules
