@@ -92,7 +92,8 @@ class Reconstruction:
 def models_for(own_models: dict | None) -> dict:
     """The Draw tab's models for one visitor: the committed ones, except those the visitor trained in the
     Train tab and chose to use (`own_models`, name -> model, held in that visitor's session only)."""
-    return {name: (own_models or {}).get(name) or pretrained()[name] for name in MODEL_NAMES}
+    own_models = own_models or {}
+    return {name: own_models[name] if name in own_models else pretrained()[name] for name in MODEL_NAMES}
 
 
 @torch.no_grad()
@@ -179,13 +180,14 @@ def draw_update(sketch, kind="gaussian", amount=0.0, seed=0, own_models=None) ->
     clean, problem = read_drawing(sketch)
     if clean is None:
         return _blank(problem)
+    own_models = own_models or {}
     result = reconstruct(clean, noise, own_models)
-    yours = [MODELS[name].short_title for name in MODEL_NAMES if name in (own_models or {})]
+    yours = [MODELS[name].short_title for name in MODEL_NAMES if name in own_models]
     status = " ".join(["What each model makes of your digit.",
                        *([f"Yours from the Train tab: {', '.join(yours)}."] if yours else []), *noise.warnings])
     return (status, as_pixels(result.clean), as_pixels(result.noisy),
             *[as_pixels(result.outputs[name]) for name in MODEL_NAMES],
-            *[metric_line(result.mse[name], result.psnr[name], name in (own_models or {})) for name in MODEL_NAMES],
+            *[metric_line(result.mse[name], result.psnr[name], name in own_models) for name in MODEL_NAMES],
             error_strip(result.outputs, result.clean), sweep_svg(clean, noise, own_models))
 
 

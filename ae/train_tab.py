@@ -207,8 +207,8 @@ class Run:
         return self.reports[-1]
 
     def add(self, report: Report) -> None:
-        for older in self.reports:
-            older.weights = {}  # only the newest weights are kept: a session holds one model per run
+        if self.reports:
+            self.reports[-1].weights = {}  # only the newest weights are kept: a session holds one model per run
         self.reports.append(report)
 
 
@@ -348,7 +348,7 @@ def _recipe_name(recipe: str) -> str:
 def _charts(session: TrainSession, name: str) -> tuple[str, str]:
     """The training loss and the test MSE of this model's runs, one line per recipe, on shared axes."""
     runs = [run for (model, _), run in sorted(session.runs.items()) if model == name and len(run.reports) > 0]
-    x_end = charts.nice_ceiling(max([run.budget_s for run in runs], default=DEFAULT_BUDGET_S))
+    x_end = max([run.budget_s for run in runs], default=DEFAULT_BUDGET_S)
     unit = "MSE per pixel" if RECIPES[name].loss == "mse" else "nats per image"
     loss_lines, mse_lines = [], []
     for run in runs:
