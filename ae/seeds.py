@@ -27,7 +27,7 @@ from .checkpoints import CHECKPOINT_DIR
 from .data import load_mnist
 from .models import MODELS
 from .readme import publish
-from .train import DENOISE_EVAL_AMOUNT, RECIPES, _run
+from .train import RECIPES, _run, eval_noise
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -39,7 +39,7 @@ def one_run(name: str, seed: int, epochs: int | None, device: str) -> dict:
     train_x, _ = load_mnist(train=True)
     test_x, _ = load_mnist(train=False)
     recipe = RECIPES[name]
-    eval_amount = DENOISE_EVAL_AMOUNT if recipe.train_noise else 0.0
+    eval_amount = eval_noise(recipe)
     mean_image_mse = ((test_x - train_x.mean(0)) ** 2).mean().item()
     started = time.perf_counter()
     _, history = _run(name, recipe, seed, train_x, test_x, device, eval_amount, mean_image_mse, judge=False,

@@ -63,6 +63,23 @@ RECIPES = {
 }
 
 
+def eval_noise(recipe: Recipe) -> float:
+    """The Gaussian amount a model's test MSE is measured under: the denoiser's job is noisy input, the others'
+    clean."""
+    return DENOISE_EVAL_AMOUNT if recipe.train_noise else 0.0
+
+
+def noisy_inputs(clean: torch.Tensor, train_noise: tuple[float, float] | None,
+                 generator: torch.Generator) -> torch.Tensor:
+    """A training batch as the model is shown it: with a Gaussian amount per image drawn uniformly from
+    `train_noise`, or clean where there is none."""
+    if not train_noise:
+        return clean
+    low, high = train_noise
+    amounts = low + (high - low) * torch.rand(len(clean), generator=generator)
+    return add_noise(clean, "gaussian", amounts, generator=generator)
+
+
 def training_loss(model: Autoencoder, inputs: torch.Tensor, targets: torch.Tensor, kind: str,
                   generator: torch.Generator | None = None) -> torch.Tensor:
     """The loss a recipe minimises, averaged over the batch (see Recipe.loss)."""
@@ -104,7 +121,7 @@ def _device(model: torch.nn.Module) -> torch.device:
 def train_model(name: str, recipe: Recipe, seed: int, train_x: torch.Tensor, test_x: torch.Tensor,
                 device: str = "cpu", checkpoint_dir: Path | None = CHECKPOINT_DIR) -> tuple[Autoencoder, dict]:
     """Train one model; returns it and its card (also written to checkpoint_dir unless that is None)."""
-    eval_amount = DENOISE_EVAL_AMOUNT if recipe.train_noise else 0.0
+    eval_amount = eval_noise(recipe)
     mean_image_mse = ((test_x - train_x.mean(0)) ** 2).mean().item()
     start = time.perf_counter()
     restarts = []
@@ -192,11 +209,7 @@ def _run(name, recipe, seed, train_x, test_x, device, eval_amount, mean_image_ms
         bar = tqdm(range(steps_per_epoch), desc=f"{name} {epoch}/{recipe.epochs}", leave=False, unit="batch")
         for step in bar:
             clean = train_x[order[step * recipe.batch_size:(step + 1) * recipe.batch_size]]
-            inputs = clean
-            if recipe.train_noise:
-                low, high = recipe.train_noise
-                amounts = low + (high - low) * torch.rand(len(clean), generator=generator)
-                inputs = add_noise(clean, "gaussian", amounts, generator=generator)
+            inputs = noisy_inputs(clean, recipe.train_noise, generator)
             loss = training_loss(model, inputs.to(device), clean.to(device), recipe.loss)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -33,7 +33,8 @@ from .data import DataError, fetch_with_torchvision, load_mnist_bytes
 from .demo import as_pixels, mnist_sample, pretrained, sample_picks, tile
 from .models import MODELS, build
 from .noise import add_noise
-from .train import DENOISE_EVAL_AMOUNT, EVAL_NOISE_SEED, RECIPES, test_mse, training_loss
+from .train import (DENOISE_EVAL_AMOUNT, EVAL_NOISE_SEED, RECIPES, eval_noise, noisy_inputs, test_mse,
+                    training_loss)
 
 try:  # Hugging Face's ZeroGPU lends a GPU to the decorated function while it runs; elsewhere it is not installed
     import spaces
@@ -100,8 +101,7 @@ def training_images() -> torch.Tensor:
 
 
 def eval_amount(name: str) -> float:
-    """The noise the test MSE is measured under: the denoiser's job is noisy input, the others' clean."""
-    return DENOISE_EVAL_AMOUNT if RECIPES[name].train_noise else 0.0
+    return eval_noise(RECIPES[name])
 
 
 @functools.cache
@@ -179,11 +179,7 @@ def train_steps(name: str, recipe: str, budget_s: float, max_steps: int | None =
             optimizer.param_groups[0]["lr"] = one_cycle_lr(progress, plan.lr)
         index = step % batches_per_epoch
         clean = images[order[index * plan.batch_size:(index + 1) * plan.batch_size]].float().div_(255)
-        inputs = clean
-        if plan.train_noise:
-            low, high = plan.train_noise
-            inputs = add_noise(clean, "gaussian", low + (high - low) * torch.rand(len(clean), generator=generator),
-                               generator=generator)
+        inputs = noisy_inputs(clean, plan.train_noise, generator)
         model.train()
         loss = training_loss(model, inputs.to(device), clean.to(device), plan.loss)
         optimizer.zero_grad(set_to_none=True)
