@@ -23,7 +23,8 @@ from ae.checkpoints import CheckpointError  # noqa: E402
 from ae.models import MODELS, VAE  # noqa: E402
 from ae.pad import drawing_pad, example_strip  # noqa: E402
 
-gradio_fixes.limit_malloc_arenas()
+gradio_fixes.tune_malloc()
+gradio_fixes.leave_matplotlib_unimported()
 gradio_fixes.write_gradio_cache_atomically()
 try:
     demo.pretrained()

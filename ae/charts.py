@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# matplotlib's first ten colours ("tab10"), as in the README's figures: the sweep's models, the map's digits.
+TAB10 = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 SIZE = (560, 240)  # the chart's own units; the page scales it to the column's width
 MARGIN = (56, 12, 16, 40)  # left, right, top, bottom
 CSS = """

@@ -18,11 +18,10 @@ from dataclasses import dataclass
 import gradio as gr
 import numpy as np
 import torch
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from PIL import Image, ImageDraw
 
 from .demo import as_pixels, mnist_sample, pretrained, read_drawing, sample_picks, tile
+from .mapplot import MapPicture, scatter_map
 from .metrics import mse_per_image
 from .pca import principal_axes
 from .models import MODELS, VAE, PlainAE2D
@@ -33,8 +32,6 @@ GRID_SIZE = 15
 INTERPOLATION_STEPS = 9
 NEIGHBOURS = 3
 MY_DRAWING = "my drawing"
-MAP_DPI = 100
-DIGIT_COLOURS = [f"C{d}" for d in range(10)]
 BATCH = 100  # sample digits encoded at a time
 SAMPLES = 16  # digits drawn from the VAE's prior per click, shown 4 x 4
 
@@ -107,10 +104,11 @@ def latent_space(name: str) -> LatentSpace:
 
 @torch.no_grad()
 def decode(name: str, codes: np.ndarray) -> np.ndarray:
-    """Images (N, 28, 28) decoded from flat codes (N, D) in one batch."""
+    """Images (N, 28, 28) decoded from flat codes (N, D), BATCH at a time (the manifold grid's 225 digits at once
+    would hold the denoiser's 32 full-size channels for each: 40 MB more at the server's peak)."""
     model = pretrained()[name]
     z = torch.from_numpy(np.ascontiguousarray(codes, np.float32)).reshape(-1, *model.code_shape)
-    return model.decode(z)[:, 0].numpy()
+    return torch.cat([model.decode(batch) for batch in z.split(BATCH)])[:, 0].numpy()
 
 
 @torch.no_grad()
@@ -131,57 +129,17 @@ def posterior_spread(name: str, image: np.ndarray) -> np.ndarray | None:
 
 # --- The map: drawn once per model, then only the drawing's marker changes. -------------------------
 
-@dataclass
-class MapPicture:
-    image: np.ndarray  # (H, W, 3) uint8
-    x_pixels: tuple[float, float]  # the axes' left and right edges, in image columns
-    y_pixels: tuple[float, float]  # the axes' top and bottom edges, in image rows
-    x_limits: tuple[float, float]
-    y_limits: tuple[float, float]
-
-    def to_pixel(self, x: float, y: float) -> tuple[float, float]:
-        (left, right), (top, bottom) = self.x_pixels, self.y_pixels
-        (x0, x1), (y0, y1) = self.x_limits, self.y_limits
-        return left + (x - x0) / (x1 - x0) * (right - left), bottom - (y - y0) / (y1 - y0) * (bottom - top)
-
-    def inside(self, column: float, row: float) -> bool:
-        (left, right), (top, bottom) = self.x_pixels, self.y_pixels
-        return left <= column <= right and top <= row <= bottom
-
-    def to_data(self, column: float, row: float) -> tuple[float, float]:
-        (left, right), (top, bottom) = self.x_pixels, self.y_pixels
-        (x0, x1), (y0, y1) = self.x_limits, self.y_limits
-        return x0 + (column - left) / (right - left) * (x1 - x0), y0 + (bottom - row) / (bottom - top) * (y1 - y0)
-
-
 @functools.cache
 def map_picture(name: str) -> MapPicture:
     space = latent_space(name)
-    figure = Figure(figsize=(6, 5), dpi=MAP_DPI)
-    axes = figure.add_axes((0.12, 0.11, 0.7, 0.8))
-    for digit in range(10):
-        here = space.labels == digit
-        axes.scatter(space.coords[here, 0], space.coords[here, 1], s=6, alpha=0.6, color=DIGIT_COLOURS[digit],
-                     label=str(digit), linewidths=0)
     if space.is_plane:
-        axes.set_xlabel("z₁, the code's first number")
-        axes.set_ylabel("z₂, its second")
-        if name == VAE.name:
-            angle = np.linspace(0, 2 * np.pi, 200)
-            axes.plot(2 * np.cos(angle), 2 * np.sin(angle), color="0.3", linewidth=1, linestyle="--",
-                      label="prior, 2σ")
+        x_label, y_label = "z₁, the code's first number", "z₂, its second"
     else:
-        axes.set_xlabel(f"component 1 ({space.variance_share[0]:.0%} of the code variance)")
-        axes.set_ylabel(f"component 2 ({space.variance_share[1]:.0%})")
-    axes.set_title(f"{MODELS[name].title}: {len(space.labels):,} MNIST test digits", fontsize=9)
-    axes.legend(title="digit", loc="center left", bbox_to_anchor=(1.01, 0.5), markerscale=2, fontsize=8)
-    canvas = FigureCanvasAgg(figure)
-    canvas.draw()
-    image = np.asarray(canvas.buffer_rgba())[..., :3].copy()
-    box = axes.get_window_extent()
-    height = image.shape[0]
-    return MapPicture(image=image, x_pixels=(box.x0, box.x1), y_pixels=(height - box.y1, height - box.y0),
-                      x_limits=axes.get_xlim(), y_limits=axes.get_ylim())
+        x_label = f"component 1 ({space.variance_share[0]:.0%} of the code variance)"
+        y_label = f"component 2 ({space.variance_share[1]:.0%})"
+    title = f"{MODELS[name].title}: {len(space.labels):,} MNIST test digits"
+    return scatter_map(space.coords[:, :2], space.labels, title, x_label, y_label,
+                       prior_radius=2.0 if name == VAE.name else None)
 
 
 def map_with_markers(name: str, digit: np.ndarray | None, clicked: tuple[float, float] | None = None) -> np.ndarray:

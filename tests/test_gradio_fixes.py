@@ -3,6 +3,8 @@ a Gradio upgrade that changes one fails here, not somewhere in the page."""
 
 import inspect
 import platform
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -15,6 +17,8 @@ from PIL import Image
 
 from ae import gradio_fixes
 from ae.dataurl import read_png_data_url
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def test_inline_images_rely_on_image_data_taking_a_data_url():
@@ -82,6 +86,34 @@ def test_bad_payloads_reach_the_callback_instead_of_a_generic_error():
     assert copy.preprocess("a") == "a" and copy.preprocess(0.5) == 0.5
 
 
-@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the arena cap is glibc's; elsewhere it does nothing")
-def test_the_malloc_arena_cap_is_accepted_by_glibc():
-    assert gradio_fixes.limit_malloc_arenas(2) is True
+MAPPED_BLOCK_SCRIPT = """
+import ctypes, sys
+from ae import gradio_fixes
+if sys.argv[1] == "tuned":
+    assert gradio_fixes.tune_malloc()
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                    "fsmblks", "uordblks", "fordblks", "keepcost")]
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype, libc.free.argtypes, libc.mallinfo2.restype = ctypes.c_void_p, [ctypes.c_void_p], MallInfo2
+libc.free(libc.malloc(8 << 20))  # glibc's own rule: a freed mapped block raises the threshold to its size
+mapped = libc.mallinfo2().hblkhd
+block = libc.malloc(1 << 20)  # a sweep's activation through the denoiser
+print(libc.mallinfo2().hblkhd - mapped >= 1 << 20)
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the malloc settings are glibc's; elsewhere nothing")
+def test_tuned_malloc_maps_activations_so_that_freeing_gives_them_back():
+    mapped = {how: subprocess.run([sys.executable, "-c", MAPPED_BLOCK_SCRIPT, how], cwd=REPO, check=True,
+                                  capture_output=True, text=True).stdout.strip() for how in ("default", "tuned")}
+    assert mapped == {"default": "False", "tuned": "True"}, mapped
+
+
+def test_gradio_still_switches_matplotlibs_backend_around_each_event_through_the_class_we_replace():
+    from gradio import route_utils
+    assert "utils.MatplotlibBackendMananger()" in inspect.getsource(route_utils.call_process_api)
+    gradio_fixes.leave_matplotlib_unimported()
+    gradio_fixes.leave_matplotlib_unimported()  # twice: still one layer
+    manager = gr.utils.MatplotlibBackendMananger
+    assert manager.only_if_imported and manager.__mro__[1].__name__ == "MatplotlibBackendMananger"

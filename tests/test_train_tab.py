@@ -86,6 +86,33 @@ def test_the_one_cycle_follows_torchs_schedule():
         schedule.step()
 
 
+def test_the_written_out_adam_steps_as_torchs_does():
+    torch.manual_seed(0)
+    ours_model, torch_model = train_tab.build("conv"), train_tab.build("conv")
+    torch_model.load_state_dict(ours_model.state_dict())
+    ours = train_tab.Adam(ours_model.parameters(), lr=1e-2)
+    reference = torch.optim.Adam(torch_model.parameters(), lr=1e-2)
+    inputs = torch.rand(16, 1, 28, 28)
+    for step in range(20):
+        ours.lr = reference.param_groups[0]["lr"] = 1e-2 * (1 + step) / 20  # a changing rate, as in one cycle
+        for model, optimizer in ((ours_model, ours), (torch_model, reference)):
+            optimizer.zero_grad()
+            torch.nn.functional.mse_loss(model(inputs), inputs).backward()
+            optimizer.step()
+    for mine, theirs in zip(ours_model.parameters(), torch_model.parameters()):
+        torch.testing.assert_close(mine, theirs, rtol=1e-5, atol=1e-7)
+
+
+def test_training_leaves_torch_dynamo_unimported():
+    """The server keeps whatever a training imports: torch.optim and torchvision.datasets would bring in
+    torch._dynamo and sympy (about 150 MB)."""
+    script = ("import sys; from ae import train_tab; "
+              "[r for r in train_tab.train_steps('conv', 'ours', 60, max_steps=3)]; "
+              "print(sorted(m for m in ('torch._dynamo', 'sympy', 'torchvision.datasets') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=True)
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
 def test_stop_ends_the_run_and_keeps_what_it_has(session):
     updates = train_tab.train("linear", "ours", 60, session)
     next(updates)
@@ -173,7 +200,7 @@ def test_without_mnist_and_no_way_to_fetch_it_the_tab_says_what_to_run(session, 
     def offline():
         raise OSError("no route to host")
 
-    monkeypatch.setattr(train_tab, "load_mnist_bytes", missing)
+    monkeypatch.setattr(train_tab, "DigitFile", missing)
     monkeypatch.setattr(train_tab, "fetch_with_torchvision", offline)
     train_tab.training_images.cache_clear()
     try:
