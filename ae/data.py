@@ -98,13 +98,16 @@ def load_mnist(train: bool, root: Path = DATA_ROOT) -> tuple[torch.Tensor, torch
 
 
 def load_mnist_bytes(train: bool, root: Path = DATA_ROOT) -> tuple[torch.Tensor, torch.Tensor]:
-    """One split as stored: images (N, 1, 28, 28) uint8, a quarter of the floats' memory (the app's Train tab
-    holds these and converts a batch at a time), labels (N,) int64."""
+    """One split as stored: images (N, 1, 28, 28) uint8, a quarter of the floats' memory, labels (N,) int64."""
     verify(root)
-    prefix = "train" if train else "t10k"
-    images = read_idx(raw_dir(root) / f"{prefix}-images-idx3-ubyte")
-    labels = read_idx(raw_dir(root) / f"{prefix}-labels-idx1-ubyte")
+    images, labels = read_idx(raw_file(train, "images", root)), read_idx(raw_file(train, "labels", root))
     return torch.from_numpy(images).unsqueeze(1), torch.from_numpy(labels).long()
+
+
+def raw_file(train: bool, contents: str, root: Path = DATA_ROOT) -> Path:
+    """A split's raw IDX file of "images" or "labels", by the names torchvision gives them."""
+    dims = {"images": "idx3", "labels": "idx1"}[contents]
+    return raw_dir(root) / f"{'train' if train else 't10k'}-{contents}-{dims}-ubyte"
 
 
 def read_idx(path: Path) -> np.ndarray:
@@ -136,7 +139,7 @@ class DigitFile:
 
     def __init__(self, train: bool, root: Path = DATA_ROOT):
         verify(root)
-        self.path = raw_dir(root) / f"{'train' if train else 't10k'}-images-idx3-ubyte"
+        self.path = raw_file(train, "images", root)
         (self.count, *self.shape), self.offset = idx_layout(self.path)
         self.digit_bytes = math.prod(self.shape)
 
