@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import ImageColor
 
 from . import charts
 from .checkpoints import CHECKPOINT_DIR, load_pretrained
@@ -31,8 +32,8 @@ NOISE_LABELS = {"gaussian": "Gaussian", "salt_pepper": "Salt & pepper", "mask": 
 # that the server need not import matplotlib (30 MB).
 _MAGMA = ["#000004", "#0a0822", "#1d1147", "#36106b", "#51127c", "#6a1c81", "#832681", "#9c2e7f", "#b73779",
           "#d0416f", "#e75263", "#f56b5c", "#fc8961", "#fea772", "#fec488", "#fde2a3", "#fcfdbf"]
-_HEAT = np.stack([np.interp(np.linspace(0, 1, 256), np.linspace(0, 1, len(_MAGMA)),
-                            [int(colour[i:i + 2], 16) for colour in _MAGMA]) for i in (1, 3, 5)], axis=1)
+_HEAT = np.stack([np.interp(np.linspace(0, 1, 256), np.linspace(0, 1, len(_MAGMA)), channel)
+                  for channel in np.array([ImageColor.getrgb(colour) for colour in _MAGMA]).T], axis=1)
 _HEAT = _HEAT.round().astype(np.uint8)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 from .charts import TAB10
 
@@ -93,7 +93,7 @@ def scatter_map(coords: np.ndarray, labels: np.ndarray, title: str, x_label: str
     for digit in range(10):  # each digit a layer over the ones before, as matplotlib draws them
         layer = Image.new("RGBA", SIZE, (0, 0, 0, 0))
         pen = ImageDraw.Draw(layer)
-        colour = (*_rgb(TAB10[digit]), round(255 * DOT_OPACITY))
+        colour = (*ImageColor.getrgb(TAB10[digit]), round(255 * DOT_OPACITY))
         for x, y in coords[labels == digit]:
             column, row = picture.to_pixel(x, y)
             pen.ellipse((column - DOT_RADIUS, row - DOT_RADIUS, column + DOT_RADIUS, row + DOT_RADIUS), fill=colour)
@@ -140,7 +140,7 @@ def _legend(pen: ImageDraw.ImageDraw, with_prior: bool) -> None:
     pen.text((left + 44, top + 6), "digit", fill=TEXT, font=font(14), anchor="mt")
     for digit in range(10):
         row = top + 32 + digit * row_height
-        pen.ellipse((left + 12, row - 3, left + 18, row + 3), fill=_rgb(TAB10[digit]))
+        pen.ellipse((left + 12, row - 3, left + 18, row + 3), fill=TAB10[digit])
         pen.text((left + 30, row), str(digit), fill=TEXT, font=font(11), anchor="lm")
     if with_prior:
         row = top + 32 + 10 * row_height
@@ -154,7 +154,3 @@ def _dashed_circle(pen: ImageDraw.ImageDraw, centre: tuple[float, float], x_radi
     points = [(centre[0] + x_radius * np.cos(a), centre[1] - y_radius * np.sin(a)) for a in angles]
     for index in range(0, len(points) - 1, 2):  # every other segment: a dash, then a gap
         pen.line((points[index], points[index + 1]), fill=PRIOR, width=1)
-
-
-def _rgb(colour: str) -> tuple[int, int, int]:
-    return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import ImageColor
 
 from ae import demo, mapplot
 from ae.charts import TAB10
@@ -37,7 +38,7 @@ def test_each_dot_lands_where_a_click_reads_it_back_in_its_digits_colour():
         column, row = picture.to_pixel(x, y)
         assert picture.inside(column, row) and np.allclose(picture.to_data(column, row), (x, y), atol=1e-6)
         colour = picture.image[round(row), round(column)].astype(int)
-        blended = 255 + mapplot.DOT_OPACITY * (np.array(mapplot._rgb(TAB10[digit])) - 255)
+        blended = 255 + mapplot.DOT_OPACITY * (np.array(ImageColor.getrgb(TAB10[digit])) - 255)
         assert np.abs(colour - blended).max() <= 2, (digit, colour, blended)
 
 
