@@ -14,30 +14,24 @@ one at a time. The README's seed tables are spliced from the files.
 
 import argparse
 import json
-import multiprocessing
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
 from .checkpoints import CHECKPOINT_DIR
-from .data import load_mnist
 from .models import MODELS
 from .readme import publish
-from .train import RECIPES, _run, eval_noise
+from .train import RECIPES, _run, eval_noise, side_by_side, start_training_process
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def one_run(name: str, seed: int, epochs: int | None, device: str) -> dict:
     """Train `name` from `seed` for `epochs` of its recipe (None: all of them) and report what happened."""
-    torch.set_num_threads(1)  # one run per core: runs go side by side
-    torch.use_deterministic_algorithms(True, warn_only=device != "cpu")
-    train_x, _ = load_mnist(train=True)
-    test_x, _ = load_mnist(train=False)
+    train_x, test_x = start_training_process(device)
     recipe = RECIPES[name]
     eval_amount = eval_noise(recipe)
     mean_image_mse = ((test_x - train_x.mean(0)) ** 2).mean().item()
@@ -112,8 +106,7 @@ def main(argv: list[str] | None = None):
 
     names = list(MODELS) if args.models == "all" else args.models.split(",")
     seeds = seed_list(args.seeds)
-    # Fresh processes (spawn): a forked copy of a process that already started PyTorch's threads or CUDA can hang.
-    with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with side_by_side(args.jobs) as pool:
         futures = [pool.submit(one_run, name, seed, args.epochs, args.device) for name in names for seed in seeds]
         runs = [future.result() for future in futures]
     commands = [" ".join(argv if argv is not None else sys.argv[1:])]

@@ -3,6 +3,11 @@
     python -m ae.train --model all --seed 0            # everything, about an hour on 2 CPU cores
     python -m ae.train --model conv --epochs 2         # one model, shorter
 
+Every model trains in a process of its own on one thread, `--jobs` of them side by side (one per core). One
+thread because the thread count changes the order in which PyTorch adds, and so the weights' last bits: with it
+fixed, a run is a pure function of --seed on a given machine, whatever its core count, and the checkpoints of
+`--model all` are the same as those of one model at a time.
+
 What beats the course notebooks' recipe (batch 20, constant lr 1e-3, no shuffling) with the same
 architectures: shuffled batches, a one-cycle learning-rate schedule (warm-up, then cosine annealing to
 almost zero), and more epochs for the tiny convolutional models. The denoiser sees a different Gaussian
@@ -20,7 +25,9 @@ The 2-D models (vae, ae2d) are trained as their literature does, on binary cross
 """
 
 import argparse
+import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -37,6 +44,7 @@ from .noise import add_noise
 MAX_ATTEMPTS = 5
 MIN_STEPS_TO_JUDGE = 200  # fewer steps than this leave even a live model's outputs nearly constant
 OUTPUT_SPREAD_FLOOR = 1e-3  # per-pixel spread of outputs across images below which a model draws one image
+BAR_LINE = 0  # the terminal line of this process's progress bar, one per process side by side (side_by_side)
 TRIAL_DIR = Path(__file__).resolve().parent.parent / "out" / "trial-checkpoints"  # shortened runs land here
 EVAL_NOISE_SEED = 1234  # fixed test-time noise, so per-epoch figures compare across runs
 DENOISE_EVAL_AMOUNT = 0.5
@@ -206,7 +214,8 @@ def _run(name, recipe, seed, train_x, test_x, device, eval_amount, mean_image_ms
         model.train()
         order = torch.randperm(len(train_x), generator=generator)
         total = 0.0
-        bar = tqdm(range(steps_per_epoch), desc=f"{name} {epoch}/{recipe.epochs}", leave=False, unit="batch")
+        bar = tqdm(range(steps_per_epoch), desc=f"{name} {epoch}/{recipe.epochs}", leave=False, unit="batch",
+                   position=BAR_LINE)
         for step in bar:
             clean = train_x[order[step * recipe.batch_size:(step + 1) * recipe.batch_size]]
             inputs = noisy_inputs(clean, recipe.train_noise, generator)
@@ -236,6 +245,36 @@ def _run(name, recipe, seed, train_x, test_x, device, eval_amount, mean_image_ms
     return model, history
 
 
+def side_by_side(jobs: int) -> ProcessPoolExecutor:
+    """`jobs` fresh processes for training runs, each with a progress bar on its own line. Fresh (spawn): a forked
+    copy of a process that already started PyTorch's threads or CUDA can hang."""
+    context = multiprocessing.get_context("spawn")
+    lines = context.Queue()
+    for line in range(jobs):
+        lines.put(line)
+    return ProcessPoolExecutor(jobs, mp_context=context, initializer=_take_bar_line, initargs=(lines,))
+
+
+def _take_bar_line(lines) -> None:
+    global BAR_LINE
+    BAR_LINE = lines.get()
+
+
+def start_training_process(device: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """What a training process does first: one thread (module docstring), deterministic algorithms (on a GPU,
+    warnings where PyTorch has none), and the training and test digits."""
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True, warn_only=device != "cpu")
+    return load_mnist(train=True)[0], load_mnist(train=False)[0]
+
+
+def train_and_save(name: str, recipe: Recipe, seed: int, device: str, out: Path, limit: int | None) -> dict:
+    """One model's whole training, in its own process (side_by_side); returns its card."""
+    train_x, test_x = start_training_process(device)
+    _, card = train_model(name, recipe, seed, train_x[:limit], test_x, device, out)
+    return card
+
+
 def main(argv: list[str] | None = None):
     parser = argparse.ArgumentParser(description="Train the MNIST autoencoders and write checkpoints/.")
     parser.add_argument("--model", choices=[*MODELS, "all"], default="all", help="which model (default: all)")
@@ -247,25 +286,26 @@ def main(argv: list[str] | None = None):
                         help=f"checkpoint folder (default: {CHECKPOINT_DIR} for a full run; {TRIAL_DIR} when --epochs "
                              "or --limit shortens it, so that a trial never replaces the committed weights)")
     parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="models trained side by side, one process and one thread each (default: 2)")
     args = parser.parse_args(argv)
     out = args.out or (TRIAL_DIR if args.epochs or args.limit else CHECKPOINT_DIR)
     if out == TRIAL_DIR:
         print(f"A shortened run (--epochs/--limit): checkpoints go to {out}, not {CHECKPOINT_DIR}; "
               "--out chooses the folder.")
 
-    torch.use_deterministic_algorithms(True)
-    train_x, _ = load_mnist(train=True)
-    test_x, _ = load_mnist(train=False)
-    if args.limit:
-        train_x = train_x[:args.limit]
     names = list(MODELS) if args.model == "all" else [args.model]
-    for name in names:
-        recipe = RECIPES[name]
-        if args.epochs:
-            recipe = Recipe(**{**asdict(recipe), "epochs": args.epochs})
-        _, card = train_model(name, recipe, args.seed, train_x, test_x, args.device, out)
-        print(f"{name}: test MSE {card['test_mse']:.5f} after {card['train_seconds']:.0f} s "
-              f"-> {out}/{name}.safetensors")
+    with side_by_side(min(args.jobs, len(names))) as pool:
+        runs = {}
+        for name in names:
+            recipe = RECIPES[name]
+            if args.epochs:
+                recipe = Recipe(**{**asdict(recipe), "epochs": args.epochs})
+            runs[name] = pool.submit(train_and_save, name, recipe, args.seed, args.device, out, args.limit)
+        for name, run in runs.items():
+            card = run.result()
+            tqdm.write(f"{name}: test MSE {card['test_mse']:.5f} after {card['train_seconds']:.0f} s "
+                       f"-> {out}/{name}.safetensors")
 
 
 if __name__ == "__main__":

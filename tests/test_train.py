@@ -1,3 +1,4 @@
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -88,11 +89,20 @@ def test_silent_code_channels_are_counted(few_images):
 ])
 def test_shortened_runs_never_write_the_committed_checkpoints(monkeypatch, argv, folder):
     written = []
-    monkeypatch.setattr(train, "load_mnist", lambda train: (torch.zeros(600, 1, 28, 28), torch.zeros(600)))
-    monkeypatch.setattr(train, "train_model", lambda name, recipe, seed, train_x, test_x, device, out:
-                        written.append((out, recipe.epochs, len(train_x))) or (None, {"test_mse": 0, "train_seconds": 0}))
+    monkeypatch.setattr(train, "side_by_side", ThreadPoolExecutor)  # the call, without its process
+    monkeypatch.setattr(train, "train_and_save", lambda name, recipe, seed, device, out, limit:
+                        written.append(out) or {"test_mse": 0, "train_seconds": 0})
     train.main(argv)
-    assert [out for out, _, _ in written] == [folder]
+    assert written == [folder]
+
+
+def test_a_training_process_trains_on_one_thread_and_writes_its_card(tmp_path):
+    with train.side_by_side(1) as pool:
+        card = pool.submit(train.train_and_save, "linear", Recipe(epochs=1, batch_size=64), 0, "cpu", tmp_path,
+                           640).result()
+        threads = pool.submit(torch.get_num_threads).result()
+    assert threads == 1 and card["seed"] == 0 and (tmp_path / "linear.safetensors").exists()
+    assert card["history"][0]["epoch"] == 1 and len(card["history"]) == 1
 
 
 @pytest.mark.parametrize("name, kind", [("vae", "elbo"), ("ae2d", "bce")])
