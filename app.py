@@ -233,11 +233,15 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
     interpolate_button.click(latent.interpolate, [start, end, sketch], [interpolation, interpolation_note],
                              api_name="latent_interpolate")
 
-    # Train: the click arms the visitor's Stop at once, then the run waits for the server's one trainer.
+    # Train: the click arms the visitor's Stop and locks the run's settings at once, then the run waits for the
+    # server's one trainer; the settings unlock when it ends.
     train_outputs = [train_progress, loss_chart, mse_chart, film, film_caption, train_result, use_button]
-    train_button.click(train_tab.arm, train_session, train_progress, api_name=False, queue=False).then(
+    run_settings = [train_model, train_recipe, budget, train_button]
+    train_button.click(train_tab.arm, train_session, [train_progress, *run_settings], api_name=False,
+                       queue=False).then(
         train_tab.train, [train_model, train_recipe, budget, train_session], train_outputs, api_name="train",
-        concurrency_limit=1, concurrency_id="train", show_progress="full", show_progress_on=train_progress)
+        concurrency_limit=1, concurrency_id="train", show_progress="full", show_progress_on=train_progress).then(
+        train_tab.unlock, None, run_settings, api_name=False, queue=False)
     stop_button.click(train_tab.stop, train_session, None, api_name=False, queue=False)
     train_model.change(train_tab.show_model, [train_model, train_session], train_outputs, api_name=False)
     use_button.click(train_tab.use_in_draw_tab, [train_model, train_session, own_models], [own_models, use_note],

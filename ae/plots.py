@@ -53,7 +53,11 @@ def latent_planes(panels: list[tuple[str, np.ndarray, np.ndarray, bool]]) -> Fig
                       label="prior, 2σ")
         axes.set_title(title, fontsize=9)
         axes.set_aspect("equal", adjustable="datalim")
-    axes.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), markerscale=4, fontsize=8)
+    entries = {}  # one legend for all panels, so the prior's circle has its entry whichever panel draws it
+    for axes in figure.axes:
+        for handle, label in zip(*axes.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+    figure.legend(entries.values(), entries.keys(), loc="outside right center", markerscale=4, fontsize=8)
     return figure
 
 

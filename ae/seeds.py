@@ -7,16 +7,19 @@ Each run is `ae.train`'s own (same seeding, batch order, noise and one-cycle sch
 so what the guard would hide is counted instead: the code channels (units, for the linear model) that no test
 image switches on after the first epoch, and collapse to a single output image. Whole runs add the final test
 MSE (the denoiser's at Gaussian noise 0.5) and, per model, the spread across seeds (largest / smallest).
-Nothing is written to checkpoints/ but the study's JSON (one per kind: whole runs, or runs cut at N epochs); a
-study of some models adds to the file of the same kind, replacing the runs it repeats, so models can be studied
-one at a time. The README's seed tables are spliced from the files.
+Nothing is written to checkpoints/ but the study's JSON, one per kind (whole runs or runs cut at N epochs; on the
+CPU or another device) and rewritten as each run ends, so a study cut short keeps what it finished. A study of
+some models adds to the file of the same kind, replacing the runs it repeats and the runs of a recipe that has
+since changed, so models can be studied one at a time. The README's seed tables are spliced from the files.
+`--max-lr` tries another peak learning rate on the same seeds: a trial, its file in out/ and named after it.
 """
 
 import argparse
 import json
 import sys
 import time
-from dataclasses import asdict
+from concurrent.futures import as_completed
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
@@ -24,15 +27,15 @@ import torch
 from .checkpoints import CHECKPOINT_DIR
 from .models import MODELS
 from .readme import publish
-from .train import RECIPES, _run, eval_noise, side_by_side, start_training_process
+from .train import RECIPES, Recipe, _run, eval_noise, side_by_side, start_training_process
 
 REPO = Path(__file__).resolve().parent.parent
+TRIAL_STUDIES = REPO / "out"  # studies of a recipe changed by --max-lr: trials, kept out of checkpoints/
 
 
-def one_run(name: str, seed: int, epochs: int | None, device: str) -> dict:
-    """Train `name` from `seed` for `epochs` of its recipe (None: all of them) and report what happened."""
+def one_run(name: str, recipe: Recipe, seed: int, epochs: int | None, device: str) -> dict:
+    """Train `name` from `seed` for `epochs` of `recipe` (None: all of them) and report what happened."""
     train_x, test_x = start_training_process(device)
-    recipe = RECIPES[name]
     eval_amount = eval_noise(recipe)
     mean_image_mse = ((test_x - train_x.mean(0)) ** 2).mean().item()
     started = time.perf_counter()
@@ -77,9 +80,21 @@ def readme_table(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def study_name(epochs: int | None) -> str:
-    """Whole runs and first-epoch replays are separate studies: each has its JSON file and README marker."""
-    return "seeds" if epochs is None else f"seeds-epoch{epochs}"
+def study_name(epochs: int | None, device: str = "cpu", max_lr: float | None = None) -> str:
+    """Whole runs and first-epoch replays, on the CPU or another device, of the recipes or of another peak learning
+    rate, are separate studies: each has its JSON file and README marker."""
+    return ("seeds" + (f"-epoch{epochs}" if epochs else "") + (f"-{device}" if device != "cpu" else "")
+            + (f"-lr{max_lr:g}" if max_lr else ""))
+
+
+def merged(earlier: dict, runs: list[dict]) -> list[dict]:
+    """The runs of an earlier study of the same kind that this one keeps (neither repeated now nor of a recipe
+    that has since changed), followed by this one's."""
+    redone = {(run["model"], run["seed"]) for run in runs}
+    recipes = {run["model"]: run["recipe"] for run in runs}
+    kept = [run for run in earlier["runs"] if (run["model"], run["seed"]) not in redone
+            and run["recipe"] == recipes.get(run["model"], run["recipe"])]
+    return kept + runs
 
 
 def seed_list(text: str) -> list[int]:
@@ -90,6 +105,22 @@ def seed_list(text: str) -> list[int]:
     return [int(seed) for seed in text.split(",")]
 
 
+def write(runs: list[dict], earlier: dict | None, command: str, device: str, epochs: int | None, out: Path,
+          readme: Path, study: str) -> None:
+    """The study so far, merged with an earlier one of the same kind on the same device, to `out` and the README.
+    Each run names the command that made it, so the file lists the commands behind the runs it still holds."""
+    commands = [command]
+    if earlier is not None and earlier["device"] == device:
+        runs, commands = merged(earlier, runs), earlier["commands"] + commands
+    order = list(MODELS)
+    runs = sorted(runs, key=lambda run: (order.index(run["model"]), run["seed"]))
+    behind = {run["command"] for run in runs}
+    results = {"runs": runs, "models": summary(runs), "epochs": epochs, "device": device,
+               "commands": [command for command in dict.fromkeys(commands) if command in behind],
+               "measured_on": f"{time.strftime('%Y-%m-%d')}, torch {torch.__version__}"}
+    publish(results, out, readme, study, readme_table(results))
+
+
 def main(argv: list[str] | None = None):
     parser = argparse.ArgumentParser(description="Train every model on several seeds and compare.")
     parser.add_argument("--models", default="all", help=f"comma-separated, from {', '.join(MODELS)} (default: all)")
@@ -98,31 +129,29 @@ def main(argv: list[str] | None = None):
                         help="stop after this many epochs of each recipe (default: whole runs)")
     parser.add_argument("--jobs", type=int, default=2, help="runs side by side, one process each (default: 2)")
     parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    parser.add_argument("--max-lr", type=float, default=None,
+                        help="another peak learning rate for every model studied (default: each recipe's own)")
     parser.add_argument("--out", type=Path, default=None,
-                        help="JSON to write (default: checkpoints/seeds.json for whole runs, seeds-epochN.json "
-                             "for runs cut at N epochs)")
+                        help="JSON to write (default: checkpoints/<study>.json, as study_name names it: seeds.json "
+                             "for whole runs on the CPU, seeds-epochN.json for runs cut at N epochs, ...; "
+                             "out/<study>.json with --max-lr)")
     parser.add_argument("--readme", type=Path, default=REPO / "README.md", help="README to update (default: README.md)")
     args = parser.parse_args(argv)
 
     names = list(MODELS) if args.models == "all" else args.models.split(",")
-    seeds = seed_list(args.seeds)
+    recipes = {name: replace(RECIPES[name], max_lr=args.max_lr or RECIPES[name].max_lr) for name in names}
+    study = study_name(args.epochs, args.device, args.max_lr)
+    out = args.out or (TRIAL_STUDIES if args.max_lr else CHECKPOINT_DIR) / f"{study}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    earlier = json.loads(out.read_text()) if out.exists() else None
+    command = " ".join(argv if argv is not None else sys.argv[1:])
+    runs = []
     with side_by_side(args.jobs) as pool:
-        futures = [pool.submit(one_run, name, seed, args.epochs, args.device) for name in names for seed in seeds]
-        runs = [future.result() for future in futures]
-    commands = [" ".join(argv if argv is not None else sys.argv[1:])]
-    study = study_name(args.epochs)
-    out = args.out or CHECKPOINT_DIR / f"{study}.json"
-    if out.exists():  # a study of other models (or seeds) on the same device: keep its runs, replace repeats
-        previous = json.loads(out.read_text())
-        if previous["device"] == args.device:
-            redone = {(run["model"], run["seed"]) for run in runs}
-            runs = [run for run in previous["runs"] if (run["model"], run["seed"]) not in redone] + runs
-            commands = previous["commands"] + commands
-    order = list(MODELS)
-    runs.sort(key=lambda run: (order.index(run["model"]), run["seed"]))
-    results = {"runs": runs, "models": summary(runs), "epochs": args.epochs, "device": args.device,
-               "commands": commands, "measured_on": f"{time.strftime('%Y-%m-%d')}, torch {torch.__version__}"}
-    publish(results, out, args.readme, study, readme_table(results))
+        futures = [pool.submit(one_run, name, recipes[name], seed, args.epochs, args.device)
+                   for name in names for seed in seed_list(args.seeds)]
+        for future in as_completed(futures):  # written as each run ends: a study cut short keeps what it finished
+            runs.append({**future.result(), "command": command})
+            write(runs, earlier, command, args.device, args.epochs, out, args.readme, study)
 
 
 if __name__ == "__main__":

@@ -256,10 +256,24 @@ class TrainSession:
 TRAIN_OUTPUTS = ["progress", "loss_chart", "mse_chart", "film", "film_caption", "result", "use_button"]
 
 
-def arm(session: TrainSession) -> str:
-    """The click on Train, before the run's turn comes: a Stop from now on applies to this run."""
+def arm(session: TrainSession) -> tuple:
+    """The click on Train, before the run's turn comes: a Stop from now on applies to this run, and the run's
+    settings and the Train button lock until it ends (`unlock`): unlocked, a model picked while the run waited or
+    went repainted the tab with that model's charts, over the run's own."""
     session.stop_requested = False
-    return progress_html(None, "Waiting for the trainer: one training runs at a time on this server.")
+    return (progress_html(None, "Waiting for the trainer: one training runs at a time on this server."),
+            *_run_settings(interactive=False))
+
+
+def unlock() -> tuple:
+    """After a run, however it ended: the settings and the Train button are the visitor's again."""
+    return _run_settings(interactive=True)
+
+
+def _run_settings(interactive: bool) -> tuple:
+    # The model radio, the recipe radio, the budget slider and the Train button, the order of app.py's run_settings.
+    return gr.Radio(interactive=interactive), gr.Radio(interactive=interactive), \
+        gr.Slider(interactive=interactive), gr.Button(interactive=interactive)
 
 
 def stop(session: TrainSession) -> None:

@@ -216,6 +216,9 @@ def test_latent_tab_without_a_drawing_says_what_to_do(visitor):
     expect(page.locator("#interpolation-note")).to_contain_text("There is no drawing yet", timeout=TIMEOUT)
 
 
+RUN_SETTINGS = ["#train-model input", "#train-recipe input", "#budget input[type=number]", "#train"]
+
+
 def train_for(page, seconds: int):
     page.locator("#budget input[type=number]").fill(str(seconds))
     page.locator("#budget input[type=number]").press("Enter")
@@ -242,9 +245,13 @@ def test_train_tab_every_control(visitor, server):
 
     train_for(page, 60)
     expect(page.locator("#train-progress")).to_contain_text("Training Linear", timeout=TIMEOUT)
+    for setting in RUN_SETTINGS:  # locked while the run goes: another model picked now would repaint its charts
+        expect(page.locator(setting).first).to_be_disabled()
     page.locator("#stop").click()
     expect(page.locator("#train-progress")).to_contain_text("Stopped after", timeout=TIMEOUT)
     expect(page.locator("#use")).to_be_enabled()
+    for setting in RUN_SETTINGS:
+        expect(page.locator(setting).first).to_be_enabled(timeout=TIMEOUT)
 
     page.locator("#use").click()
     expect(page.locator("#use-note")).to_contain_text("for you only", timeout=TIMEOUT)

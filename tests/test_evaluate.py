@@ -1,9 +1,11 @@
 """The evaluation's map score and its tables, on toy data (the committed figures are checked in test_readme)."""
 
+import numpy as np
 import torch
 
 from ae import evaluate
 from ae.metrics import knn_accuracy
+from ae.plots import latent_planes
 
 
 def test_knn_accuracy_reads_how_well_a_map_separates_labels():
@@ -35,3 +37,11 @@ def test_the_latent_table_states_the_goals_and_the_guard():
     metrics["models"]["ae2d"] = {**row, "restart_guard": "FIRED: seed 0: 1 silent code channels after epoch 1"}
     assert "**The restart guard of `ae.train` fired** (it should never): ae2d: FIRED: seed 0" in "\n".join(
         evaluate.latent_table(metrics))
+
+
+def test_the_latent_planes_legend_has_every_digit_and_the_priors_circle():
+    generator = np.random.default_rng(0)
+    codes, labels = generator.normal(size=(100, 2)), np.arange(100) % 10
+    figure = latent_planes([("VAE", codes, labels, True), ("plain", codes, labels, False)])  # the prior's panel first
+    (legend,) = figure.legends
+    assert [text.get_text() for text in legend.get_texts()] == [*map(str, range(10)), "prior, 2σ"]

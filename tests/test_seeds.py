@@ -28,6 +28,14 @@ def test_the_first_epoch_of_two_seeds_is_replayed_and_tabled(tmp_path):
     assert [run["seed"] for run in merged["runs"]] == [0, 1, 2] and len(merged["commands"]) == 2
     assert merged["runs"][1]["test_mse"] == results["runs"][1]["test_mse"]  # same seed, same code: same numbers
     assert "`, then `python -m ae.seeds --models linear --seeds 1-2" in readme.read_text()
+    assert {run["command"] for run in merged["runs"]} == set(merged["commands"])
+
+    # Another peak learning rate is another study: its own file, the README's tables untouched.
+    before = readme.read_text()
+    seeds.main(["--models", "linear", "--seeds", "0", "--epochs", "1", "--jobs", "1", "--max-lr", "1e-3",
+                "--out", str(tmp_path / "lr.json"), "--readme", str(readme)])
+    (run,) = json.loads((tmp_path / "lr.json").read_text())["runs"]
+    assert run["recipe"]["max_lr"] == 1e-3 and run["recipe"]["batch_size"] == 32 and readme.read_text() == before
 
 
 def test_the_summary_counts_dead_seeds_and_the_spread():
@@ -44,3 +52,20 @@ def test_the_summary_counts_dead_seeds_and_the_spread():
 
 def test_seed_lists():
     assert seeds.seed_list("0-4") == [0, 1, 2, 3, 4] and seeds.seed_list("0,2,7") == [0, 2, 7]
+
+
+def test_a_changed_recipe_drops_the_runs_of_the_old_one_and_their_command():
+    def run(model, seed, max_lr, command):
+        return {"model": model, "seed": seed, "recipe": {"max_lr": max_lr}, "command": command,
+                "silent_code_channels_after_epoch_1": 0, "collapsed": False, "test_mse": 0.01}
+    earlier = {"device": "cpu", "commands": ["--models linear", "--models denoise"],
+               "runs": [run("linear", 0, 3e-3, "--models linear"), run("denoise", 0, 2e-3, "--models denoise"),
+                        run("denoise", 1, 2e-3, "--models denoise")]}
+    now = [run("denoise", 1, 5e-3, "--models denoise --seeds 1")]
+    assert seeds.merged(earlier, now) == [earlier["runs"][0], now[0]]
+
+
+def test_each_kind_of_study_has_its_own_name():
+    assert seeds.study_name(None) == "seeds" and seeds.study_name(1) == "seeds-epoch1"
+    assert seeds.study_name(None, "cuda") == "seeds-cuda"
+    assert seeds.study_name(None, "cuda", 3e-3) == "seeds-cuda-lr0.003"

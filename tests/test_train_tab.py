@@ -126,6 +126,13 @@ def test_stop_ends_the_run_and_keeps_what_it_has(session):
     assert "linear" in own and "for you only" in note
 
 
+def test_a_click_on_train_locks_the_runs_settings_until_it_ends(session):
+    progress, *locked = train_tab.arm(session)
+    assert "Waiting for the trainer" in progress
+    assert len(locked) == 4 and all(update.interactive is False for update in locked)
+    assert all(update.interactive is True for update in train_tab.unlock())
+
+
 def test_stop_while_waiting_means_the_run_never_starts(session):
     train_tab.arm(session)
     train_tab.stop(session)
