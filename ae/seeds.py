@@ -33,6 +33,11 @@ REPO = Path(__file__).resolve().parent.parent
 TRIAL_STUDIES = REPO / "out"  # studies of a recipe changed by --max-lr: trials, kept out of checkpoints/
 
 
+def recipe_record(recipe: Recipe) -> dict:
+    """A recipe as a study's JSON holds it (tuples as lists), so a run read back compares equal to a new one."""
+    return json.loads(json.dumps(asdict(recipe)))
+
+
 def one_run(name: str, recipe: Recipe, seed: int, epochs: int | None, device: str) -> dict:
     """Train `name` from `seed` for `epochs` of `recipe` (None: all of them) and report what happened."""
     train_x, test_x = start_training_process(device)
@@ -42,7 +47,7 @@ def one_run(name: str, recipe: Recipe, seed: int, epochs: int | None, device: st
     _, history = _run(name, recipe, seed, train_x, test_x, device, eval_amount, mean_image_mse, judge=False,
                       stop_after=epochs)
     first = history[0]
-    return {"model": name, "seed": seed, "epochs": len(history), "recipe": asdict(recipe),
+    return {"model": name, "seed": seed, "epochs": len(history), "recipe": recipe_record(recipe),
             "silent_code_channels_after_epoch_1": first["silent_code_channels"], "collapsed": first["collapsed"],
             "test_mse": history[-1]["test_mse"], "test_mse_noise": eval_amount,
             "seconds": round(time.perf_counter() - started, 1)}

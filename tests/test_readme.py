@@ -7,7 +7,8 @@ from pathlib import Path
 import gradio
 
 from ae.bench import readme_table
-from ae.seeds import readme_table as seeds_table
+from ae.seeds import readme_table as seeds_table, recipe_record
+from ae.train import RECIPES
 
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text()
@@ -52,3 +53,10 @@ def test_readme_seed_tables_are_the_studies_output():
     for path in studies:  # seeds.json (whole runs), seeds-epoch1.json (first epochs): each has its own marker
         table = seeds_table(json.loads(path.read_text()))
         assert f"<!-- {path.stem}:start -->\n{table}<!-- {path.stem}:end -->" in README, path.name
+
+
+def test_the_committed_seed_studies_are_of_the_recipes_as_they_are():
+    for path in sorted((REPO / "checkpoints").glob("seeds*.json")):
+        stale = [(run["model"], run["seed"]) for run in json.loads(path.read_text())["runs"]
+                 if run["recipe"] != recipe_record(RECIPES[run["model"]])]
+        assert not stale, f"{path.name}: runs of a recipe since changed: {stale}"

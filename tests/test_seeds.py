@@ -65,6 +65,11 @@ def test_a_changed_recipe_drops_the_runs_of_the_old_one_and_their_command():
     assert seeds.merged(earlier, now) == [earlier["runs"][0], now[0]]
 
 
+def test_a_recipe_read_back_from_a_study_equals_the_same_recipe_now():
+    recipe = seeds.RECIPES["denoise"]  # its noise range is a tuple, which JSON gives back as a list
+    assert json.loads(json.dumps(seeds.recipe_record(recipe))) == seeds.recipe_record(recipe)
+
+
 def test_each_kind_of_study_has_its_own_name():
     assert seeds.study_name(None) == "seeds" and seeds.study_name(1) == "seeds-epoch1"
     assert seeds.study_name(None, "cuda") == "seeds-cuda"
