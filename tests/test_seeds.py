@@ -54,7 +54,7 @@ def test_seed_lists():
     assert seeds.seed_list("0-4") == [0, 1, 2, 3, 4] and seeds.seed_list("0,2,7") == [0, 2, 7]
 
 
-def test_a_changed_recipe_drops_the_runs_of_the_old_one_and_their_command():
+def test_a_changed_recipe_drops_the_runs_of_the_old_one():
     def run(model, seed, max_lr, command):
         return {"model": model, "seed": seed, "recipe": {"max_lr": max_lr}, "command": command,
                 "silent_code_channels_after_epoch_1": 0, "collapsed": False, "test_mse": 0.01}
