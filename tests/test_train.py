@@ -1,3 +1,4 @@
+import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -94,6 +95,12 @@ def test_shortened_runs_never_write_the_committed_checkpoints(monkeypatch, argv,
                         written.append(out) or {"test_mse": 0, "train_seconds": 0})
     train.main(argv)
     assert written == [folder]
+
+
+def test_all_models_start_longest_first_by_their_cards(tmp_path):
+    for name, seconds in {"linear": 77, "conv": 737, "denoise": 2336}.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps({"train_seconds": seconds}))
+    assert train.longest_first(["linear", "conv", "denoise", "vae"], tmp_path) == ["vae", "denoise", "conv", "linear"]
 
 
 def test_a_training_process_trains_on_one_thread_and_writes_its_card(tmp_path):
