@@ -21,6 +21,7 @@ class Autoencoder(nn.Module):
     blurb: str  # one line the UI shows under the model's output
     code_shape: tuple[int, ...]
     relu_code = True  # the code passes through a ReLU, so a unit can die (ae.train's guard looks for that)
+    start: dict = {}  # start_well's options for this model; empty: PyTorch's default start (a seed study records it)
     in_draw_tab = True
 
     encoder: nn.Module
@@ -84,8 +85,9 @@ def start_code_units_on(encoder: nn.Sequential, bias: float = 0.5) -> None:
 
 
 def start_well(model: Autoencoder, he: bool, mean_image: bool = True) -> None:
-    """The start every classic model gets: He's scale for the deep ones (`he`), code units switched on, the
-    output at the mean image. Each fixes one way a first epoch lost code units here (README, "Seeds")."""
+    """The start every classic model gets, as its class's `start` says: He's scale for the deep ones (`he`), code
+    units switched on, the output at the mean image. Each fixes one way a first epoch lost code units here
+    (README, "Seeds")."""
     if he:
         he_init(model)
     start_code_units_on(model.encoder)
@@ -100,12 +102,13 @@ class LinearAE(Autoencoder):
     blurb = ("One dense layer each way: a 32-number code. It learns blurry 'average strokes' and "
              "copies noise it has never been taught to remove.")
     code_shape = (32,)
+    start = {"he": False}
 
     def __init__(self):
         super().__init__()
         self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 32), nn.ReLU())
         self.decoder = nn.Sequential(nn.Linear(32, 28 * 28), nn.Sigmoid(), nn.Unflatten(1, (1, 28, 28)))
-        start_well(self, he=False)
+        start_well(self, **self.start)
 
 
 def _conv_encoder() -> nn.Sequential:
@@ -123,6 +126,9 @@ class ConvAE(Autoencoder):
     blurb = ("A 7×7×4 code decoded by stride-2 transposed convolutions: each code cell paints its own "
              "2×2 patch, so edges can look blocky, checkerboard-like.")
     code_shape = (4, 7, 7)
+    # Not at the mean image: from that start this model ended at test MSE 0.00957 (seed 0), without it at
+    # 0.00751, and its code units live without it on every seed tried.
+    start = {"he": False, "mean_image": False}
 
     def __init__(self):
         super().__init__()
@@ -131,9 +137,7 @@ class ConvAE(Autoencoder):
             nn.ConvTranspose2d(4, 16, 2, stride=2), nn.ReLU(),
             nn.ConvTranspose2d(16, 1, 2, stride=2), nn.Sigmoid(),
         )
-        # Not at the mean image: from that start this model ended at test MSE 0.00957 (seed 0), without it at
-        # 0.00751, and its code units live without it on every seed tried.
-        start_well(self, he=False, mean_image=False)
+        start_well(self, **self.start)
 
 
 class UpsampleAE(Autoencoder):
@@ -143,6 +147,7 @@ class UpsampleAE(Autoencoder):
     blurb = ("Same encoder; the decoder enlarges the code by nearest-neighbour upsampling, then "
              "convolves, so neighbouring pixels share weights and no checkerboard appears.")
     code_shape = (4, 7, 7)
+    start = {"he": True}
 
     def __init__(self):
         super().__init__()
@@ -151,7 +156,7 @@ class UpsampleAE(Autoencoder):
             nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(4, 16, 3, padding=1), nn.ReLU(),
             nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(16, 1, 3, padding=1), nn.Sigmoid(),
         )
-        start_well(self, he=True)
+        start_well(self, **self.start)
 
 
 class DenoiseAE(Autoencoder):
@@ -161,6 +166,7 @@ class DenoiseAE(Autoencoder):
     blurb = ("Trained on noisy digits against clean targets: its tight 3×3×8 code has no room for "
              "noise, so it redraws a plausible clean digit.")
     code_shape = (8, 3, 3)
+    start = {"he": True}
 
     def __init__(self):
         super().__init__()
@@ -175,7 +181,7 @@ class DenoiseAE(Autoencoder):
             nn.ConvTranspose2d(16, 32, 2, stride=2), nn.ReLU(),
             nn.Conv2d(32, 1, 3, padding=1), nn.Sigmoid(),
         )
-        start_well(self, he=True)
+        start_well(self, **self.start)
 
 
 TWO_D_HIDDEN = (512, 256)  # the 2-D models' hidden widths, encoder side; the decoder mirrors them

@@ -9,8 +9,9 @@ image switches on after the first epoch, and collapse to a single output image. 
 MSE (the denoiser's at Gaussian noise 0.5) and, per model, the spread across seeds (largest / smallest).
 Nothing is written to checkpoints/ but the study's JSON, one per kind (whole runs or runs cut at N epochs; on the
 CPU or another device) and rewritten as each run ends, so a study cut short keeps what it finished. A study of
-some models adds to the file of the same kind, replacing the runs it repeats and the runs of a recipe that has
-since changed, so models can be studied one at a time. The README's seed tables are spliced from the files.
+some models adds to the file of the same kind, replacing the runs it repeats and the runs of a recipe or a start
+(ae.models) that has since changed, so models can be studied one at a time. The README's seed tables are spliced
+from the files.
 `--max-lr` tries another peak learning rate on the same seeds: a trial, its file in out/ and named after it.
 """
 
@@ -48,6 +49,7 @@ def one_run(name: str, recipe: Recipe, seed: int, epochs: int | None, device: st
                       stop_after=epochs)
     first = history[0]
     return {"model": name, "seed": seed, "epochs": len(history), "recipe": recipe_record(recipe),
+            "start": MODELS[name].start,
             "silent_code_channels_after_epoch_1": first["silent_code_channels"], "collapsed": first["collapsed"],
             "test_mse": history[-1]["test_mse"], "test_mse_noise": eval_amount,
             "seconds": round(time.perf_counter() - started, 1)}
@@ -92,13 +94,18 @@ def study_name(epochs: int | None, device: str = "cpu", max_lr: float | None = N
             + (f"-lr{max_lr:g}" if max_lr else ""))
 
 
+def experiment(run: dict) -> tuple[dict, dict | None]:
+    """What a run is a run of: its recipe and how its model started (ae.models, `start`)."""
+    return run["recipe"], run.get("start")
+
+
 def merged(earlier: dict, runs: list[dict]) -> list[dict]:
-    """The runs of an earlier study of the same kind that this one keeps (neither repeated now nor of a recipe
-    that has since changed), followed by this one's."""
+    """The runs of an earlier study of the same kind that this one keeps (neither repeated now nor of a recipe or
+    start that has since changed), followed by this one's."""
     redone = {(run["model"], run["seed"]) for run in runs}
-    recipes = {run["model"]: run["recipe"] for run in runs}
+    experiments = {run["model"]: experiment(run) for run in runs}
     kept = [run for run in earlier["runs"] if (run["model"], run["seed"]) not in redone
-            and run["recipe"] == recipes.get(run["model"], run["recipe"])]
+            and experiment(run) == experiments.get(run["model"], experiment(run))]
     return kept + runs
 
 

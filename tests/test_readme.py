@@ -7,6 +7,7 @@ from pathlib import Path
 import gradio
 
 from ae.bench import readme_table
+from ae.models import MODELS
 from ae.seeds import readme_table as seeds_table, recipe_record
 from ae.train import RECIPES
 
@@ -55,8 +56,8 @@ def test_readme_seed_tables_are_the_studies_output():
         assert f"<!-- {path.stem}:start -->\n{table}<!-- {path.stem}:end -->" in README, path.name
 
 
-def test_the_committed_seed_studies_are_of_the_recipes_as_they_are():
+def test_the_committed_seed_studies_are_of_the_recipes_and_starts_as_they_are():
     for path in sorted((REPO / "checkpoints").glob("seeds*.json")):
         stale = [(run["model"], run["seed"]) for run in json.loads(path.read_text())["runs"]
-                 if run["recipe"] != recipe_record(RECIPES[run["model"]])]
-        assert not stale, f"{path.name}: runs of a recipe since changed: {stale}"
+                 if (run["recipe"], run["start"]) != (recipe_record(RECIPES[run["model"]]), MODELS[run["model"]].start)]
+        assert not stale, f"{path.name}: runs of a recipe or start since changed: {stale}"

@@ -54,15 +54,27 @@ def test_seed_lists():
     assert seeds.seed_list("0-4") == [0, 1, 2, 3, 4] and seeds.seed_list("0,2,7") == [0, 2, 7]
 
 
+def study_run(model, seed, max_lr, command, start=None):
+    return {"model": model, "seed": seed, "recipe": {"max_lr": max_lr}, "start": start or {"he": True},
+            "command": command, "silent_code_channels_after_epoch_1": 0, "collapsed": False, "test_mse": 0.01}
+
+
 def test_a_changed_recipe_drops_the_runs_of_the_old_one():
-    def run(model, seed, max_lr, command):
-        return {"model": model, "seed": seed, "recipe": {"max_lr": max_lr}, "command": command,
-                "silent_code_channels_after_epoch_1": 0, "collapsed": False, "test_mse": 0.01}
     earlier = {"device": "cpu", "commands": ["--models linear", "--models denoise"],
-               "runs": [run("linear", 0, 3e-3, "--models linear"), run("denoise", 0, 2e-3, "--models denoise"),
-                        run("denoise", 1, 2e-3, "--models denoise")]}
-    now = [run("denoise", 1, 5e-3, "--models denoise --seeds 1")]
+               "runs": [study_run("linear", 0, 3e-3, "--models linear"),
+                        study_run("denoise", 0, 2e-3, "--models denoise"),
+                        study_run("denoise", 1, 2e-3, "--models denoise")]}
+    now = [study_run("denoise", 1, 5e-3, "--models denoise --seeds 1")]
     assert seeds.merged(earlier, now) == [earlier["runs"][0], now[0]]
+
+
+def test_a_changed_start_drops_the_runs_of_the_old_one():
+    earlier = {"device": "cpu", "commands": ["--models upsample"],
+               "runs": [study_run("upsample", 0, 5e-3, "--models upsample"),
+                        study_run("upsample", 1, 5e-3, "--models upsample")]}
+    now = [study_run("upsample", 1, 5e-3, "--models upsample --seeds 1", start={"he": False})]
+    assert seeds.merged(earlier, now) == now
+    assert seeds.merged(earlier, [{**now[0], "start": {"he": True}}])[0] == earlier["runs"][0]
 
 
 def test_a_recipe_read_back_from_a_study_equals_the_same_recipe_now():
