@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from .models import Autoencoder, build
 
@@ -41,7 +41,8 @@ def save_checkpoint(model: Autoencoder, card: dict, directory: Path = CHECKPOINT
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, weights_path(model.name, directory))
+    # Written as any file is, so the umask decides who may read it (save_file's temporary file leaves it 0600).
+    weights_path(model.name, directory).write_bytes(save(state))
     card = {**card, "weights_sha256": file_sha256(weights_path(model.name, directory))}
     card_path(model.name, directory).write_text(json.dumps(card, indent=2) + "\n")
 

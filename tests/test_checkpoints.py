@@ -39,6 +39,12 @@ def test_weights_are_safetensors_not_pickles(tmp_path):
     assert b"\x80\x04" not in raw[:2], "no pickle protocol marker"
 
 
+def test_weights_are_readable_as_any_file_written_beside_them(tmp_path):
+    _saved(tmp_path)
+    (tmp_path / "beside.txt").write_text("")
+    assert weights_path("conv", tmp_path).stat().st_mode == (tmp_path / "beside.txt").stat().st_mode
+
+
 def test_truncated_weights_are_refused_with_the_fix(tmp_path):
     _saved(tmp_path)
     path = weights_path("conv", tmp_path)
