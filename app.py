@@ -20,7 +20,7 @@ import gradio as gr  # noqa: E402
 
 from ae import charts, demo, gradio_fixes, latent, train_tab  # noqa: E402
 from ae.checkpoints import CheckpointError  # noqa: E402
-from ae.models import MODELS, VAE  # noqa: E402
+from ae.models import MODELS, PRINCIPAL_START_IMAGES, VAE  # noqa: E402
 from ae.pad import drawing_pad, example_strip  # noqa: E402
 
 gradio_fixes.tune_malloc()
@@ -171,8 +171,10 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
     with gr.Tab("Train", elem_id="train-tab"):
         gr.Markdown("Watch an autoencoder learn. Training shows it thousands of digits, a batch at a time, and nudges "
                     "its weights to make each reconstruction a little closer to its input. Pick a model, a recipe and "
-                    "how long to train; run both recipes to compare them on the same axes. Every run starts from "
-                    "the same random weights, and trains on MNIST's 60,000 training digits.")
+                    "how long to train; run both recipes to compare them on the same axes. Every run of a model "
+                    "starts from the same weights, random ones except for the upsample model's (fitted to the "
+                    f"principal components of {PRINCIPAL_START_IMAGES} digits, so it draws rough digits before its "
+                    "first step), and trains on MNIST's 60,000 training digits.")
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
                 train_model = gr.Radio([(model.title, name) for name, model in MODELS.items()], value="linear",

@@ -15,10 +15,11 @@ amount for every image, drawn from a range around the course's 0.5, so it holds 
 
 Dead ReLUs: with PyTorch's default initialisation, code units died in the first epoch on many seeds (the
 denoiser on 9 of 10): a unit no image switches on gets no gradient and stays dead. The models now start so that
-none do (ae.models.start_well; README, "Seeds"). What remains is a guard that should never
-fire: after the first epoch (if it was long enough to judge, MIN_STEPS_TO_JUDGE) a model with a silent code
-channel, or one that draws the same image whatever it is shown, restarts from the next seed, and its card says
-so in capitals ("restart_guard"), so a run is still a pure function of --seed and a fragile recipe is not hidden.
+none do (ae.models: start_well, and for upsample a start from its images' principal components, start_from;
+README, "Seeds"). What remains is a guard that should never fire: after the first epoch (if it was long enough to
+judge, MIN_STEPS_TO_JUDGE) a model with a silent code channel, or one that draws the same image whatever it is
+shown, restarts from the next seed, and its card says so in capitals ("restart_guard"), so a run is still a pure
+function of --seed and a fragile recipe is not hidden.
 
 The 2-D models (vae, ae2d) are trained as their literature does, on binary cross-entropy summed over the pixels
 (plus the KL term for the VAE), reported in nats per image.
@@ -206,7 +207,9 @@ def _run(name, recipe, seed, train_x, test_x, device, eval_amount, mean_image_ms
     The first epoch's history records its silent code channels and whether the model collapsed."""
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)  # shuffling and training noise, on the CPU for determinism
-    model = build(name).to(device)
+    model = build(name)
+    model.start_from(train_x)
+    model = model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.max_lr)
     steps_per_epoch = len(train_x) // recipe.batch_size  # drop the ragged last batch
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe.max_lr,

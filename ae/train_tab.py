@@ -31,7 +31,7 @@ from . import charts
 from .checkpoints import read_card
 from .data import DataError, DigitFile, fetch_with_torchvision
 from .demo import as_pixels, mnist_sample, pretrained, sample_picks, tile
-from .models import MODELS, build
+from .models import MODELS, PRINCIPAL_START_IMAGES, build
 from .noise import add_noise
 from .train import (DENOISE_EVAL_AMOUNT, EVAL_NOISE_SEED, RECIPES, eval_noise, noisy_inputs, test_mse,
                     training_loss)
@@ -185,7 +185,9 @@ def train_steps(name: str, recipe: str, budget_s: float, max_steps: int | None =
     amount = eval_amount(name)
     torch.manual_seed(SEED)
     generator = torch.Generator().manual_seed(SEED)
-    model = build(name).to(device)
+    model = build(name)
+    model.start_from(images[torch.arange(PRINCIPAL_START_IMAGES)].float().div_(255))
+    model = model.to(device)
     optimizer = Adam(model.parameters(), lr=plan.lr)
     film = film_inputs(name)[1].to(device)
     batches_per_epoch = len(images) // plan.batch_size

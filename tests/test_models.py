@@ -1,5 +1,6 @@
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ae.models import MNIST_MEAN_PIXEL, MODELS, VAE, build
@@ -69,21 +70,43 @@ def test_prior_quantiles_are_the_gaussian_inverse_cdf():
     assert torch.all(axis.diff()[:7].diff() < 0)  # the gaps shrink towards the middle, where the mass is
 
 
-@pytest.mark.parametrize("name", ["upsample", "denoise"])
-def test_the_deep_models_start_with_he_weights(name):
+def test_the_denoiser_starts_with_he_weights():
     torch.manual_seed(3)
-    first = next(m for m in build(name).modules() if isinstance(m, nn.Conv2d))
+    first = next(m for m in build("denoise").modules() if isinstance(m, nn.Conv2d))
     # fan-in 9: He's std is sqrt(2 / 9) = 0.47, where PyTorch's default would be 0.19
     assert 0.35 < first.weight.std().item() < 0.6 and torch.count_nonzero(first.bias) == 0
+
+
+def started(name: str, images: torch.Tensor, seed: int = 0) -> nn.Module:
+    """A model as ae.train starts it."""
+    torch.manual_seed(seed)
+    model = build(name)
+    model.start_from(images)
+    return model
+
+
+def test_upsample_starts_from_principal_components_the_same_whatever_the_seed(mnist_train, mnist_test):
+    one, other = started("upsample", mnist_train[0], seed=0), started("upsample", mnist_train[0], seed=1)
+    assert all(torch.equal(a, b) for a, b in zip(one.state_dict().values(), other.state_dict().values()))
+    first = one.encoder[0].weight.flatten(1)  # (16, 9): eight principal directions, each as a +/- pair
+    assert torch.equal(first[0::2], -first[1::2])
+    directions = first[0::2] / first[0::2].norm(dim=1, keepdim=True)
+    assert torch.allclose(directions @ directions.T, torch.eye(8), atol=1e-5)  # orthonormal
+    test_x = mnist_test[0][:2000]
+    with torch.no_grad():
+        start_mse = F.mse_loss(one.eval()(test_x), test_x).item()
+    mean_image_mse = F.mse_loss(mnist_train[0].mean(0).expand_as(test_x), test_x).item()
+    assert start_mse < 0.5 * mean_image_mse  # it starts as a (rough) autoencoder already
 
 
 CLASSIC = ["linear", "conv", "upsample", "denoise"]
 
 
 @pytest.mark.parametrize("name", CLASSIC)
-def test_the_classic_models_start_with_code_units_on_and_most_at_the_mean_image(name):
-    model = build(name)
+def test_the_classic_models_start_with_code_units_on_and_most_at_the_mean_image(name, mnist_train):
+    model = started(name, mnist_train[0])
     layers = lambda part: [m for m in part if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d))]  # noqa: E731
     assert torch.all(layers(model.encoder)[-1].bias == 0.5)
     at_the_mean = torch.allclose(torch.sigmoid(layers(model.decoder)[-1].bias), torch.tensor(MNIST_MEAN_PIXEL))
-    assert at_the_mean == (name != "conv")  # conv trains better from PyTorch's default output bias
+    # conv trains better from PyTorch's default output bias; upsample's is fitted with its last layer
+    assert at_the_mean == (name in ("linear", "denoise"))
