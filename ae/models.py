@@ -42,8 +42,8 @@ class Autoencoder(nn.Module):
         return self.decode(self.encode(x))
 
     def start_from(self, images: torch.Tensor) -> None:
-        """Set the starting weights from training images (N, 1, 28, 28); ae.train calls it before the first step.
-        Most models start in their constructor (start_well) and need no images."""
+        """Set the starting weights from training images (N, 1, 28, 28); `build` calls it for a model about to
+        train. Most models start in their constructor (start_well) and need no images."""
 
     @classmethod
     def code_size(cls) -> int:
@@ -333,8 +333,12 @@ MODELS: dict[str, type[Autoencoder]] = {cls.name: cls for cls in (LinearAE, Conv
                                                                   PlainAE2D)}
 
 
-def build(name: str) -> Autoencoder:
-    """A freshly initialised model by registry name."""
+def build(name: str, training_images: torch.Tensor | None = None) -> Autoencoder:
+    """A fresh model by registry name: as constructed, for weights to be loaded into, or, given training images
+    (N, 1, 28, 28) in [0, 1], started as training starts it (`start_from`)."""
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
-    return MODELS[name]()
+    model = MODELS[name]()
+    if training_images is not None:
+        model.start_from(training_images)
+    return model

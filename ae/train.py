@@ -207,9 +207,7 @@ def _run(name, recipe, seed, train_x, test_x, device, eval_amount, mean_image_ms
     The first epoch's history records its silent code channels and whether the model collapsed."""
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)  # shuffling and training noise, on the CPU for determinism
-    model = build(name)
-    model.start_from(train_x)
-    model = model.to(device)
+    model = build(name, train_x).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.max_lr)
     steps_per_epoch = len(train_x) // recipe.batch_size  # drop the ragged last batch
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe.max_lr,

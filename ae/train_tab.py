@@ -185,9 +185,7 @@ def train_steps(name: str, recipe: str, budget_s: float, max_steps: int | None =
     amount = eval_amount(name)
     torch.manual_seed(SEED)
     generator = torch.Generator().manual_seed(SEED)
-    model = build(name)
-    model.start_from(images[torch.arange(PRINCIPAL_START_IMAGES)].float().div_(255))
-    model = model.to(device)
+    model = build(name, images[torch.arange(PRINCIPAL_START_IMAGES)].float().div_(255)).to(device)
     optimizer = Adam(model.parameters(), lr=plan.lr)
     film = film_inputs(name)[1].to(device)
     batches_per_epoch = len(images) // plan.batch_size

@@ -80,9 +80,7 @@ def test_the_denoiser_starts_with_he_weights():
 def started(name: str, images: torch.Tensor, seed: int = 0) -> nn.Module:
     """A model as ae.train starts it."""
     torch.manual_seed(seed)
-    model = build(name)
-    model.start_from(images)
-    return model
+    return build(name, images)
 
 
 def test_upsample_starts_from_principal_components_the_same_whatever_the_seed(mnist_train, mnist_test):
