@@ -1,6 +1,6 @@
 """ae-studio: draw a digit, add noise, and watch five MNIST autoencoders reconstruct it side by side.
 
-Layout and wiring only; every callback lives in `ae/` as a plain function (see ae/demo.py and ae/latent.py).
+Layout and wiring only; every callback is a plain function in `ae/web/` (one module per tab), over the library in `ae/`.
 Runs as it is on Hugging Face Spaces; locally, `python app.py` and open http://127.0.0.1:7860.
 """
 
@@ -12,38 +12,31 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # nothing leaves the
 # Gradio summarises its queue statistics with pandas after every event by default (over up to 10,000
 # past events): under load that costs more than drawing the digits. Every 1,000 events is plenty.
 os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
-# Two events of a kind at a time: `python -m ae.bench` compares 1, 2 and 4 on two cores (README, "Speed").
+# Two events of a kind at a time: `python -m ae.bench` compared 1, 2 and 4 on two cores (docs/speed.md).
 # More do not run faster: Gradio's own work per event holds the interpreter lock.
 os.environ.setdefault("GRADIO_DEFAULT_CONCURRENCY_LIMIT", "2")
 
 import gradio as gr  # noqa: E402
 
-from ae import charts, demo, gradio_fixes, latent, train_tab  # noqa: E402
 from ae.checkpoints import CheckpointError  # noqa: E402
 from ae.models import MODELS, PRINCIPAL_START_IMAGES, VAE  # noqa: E402
-from ae.pad import drawing_pad, example_strip  # noqa: E402
+from ae.web import charts, draw_tab, gradio_fixes, latent_tab, train_tab  # noqa: E402
+from ae.web.common import STATIC, pretrained, static_text  # noqa: E402
+from ae.web.draw_view import draw_more, draw_view, view_config  # noqa: E402
+from ae.web.pad import drawing_pad, example_strip  # noqa: E402
 
 gradio_fixes.tune_malloc()
 gradio_fixes.leave_matplotlib_unimported()
-gradio_fixes.write_gradio_cache_atomically()
+gr.set_static_paths([STATIC])  # the page's scripts, styles, ONNX models and ONNX Runtime Web, served by Gradio
 try:
-    demo.pretrained()
+    pretrained()
 except CheckpointError as err:
     sys.exit(f"ae-studio cannot start: {err}")
 
-CSS = """
-.pixel img { image-rendering: pixelated; width: 100% !important; height: 100% !important; object-fit: contain !important; }
-.blurb { font-size: 0.85em; opacity: 0.85; }
-.caption p { font-size: 0.9em; font-weight: 600; margin: 0; }
-.digit { aspect-ratio: 1; }
-@media (max-width: 640px) {  /* a phone: the pad and the five outputs on one screen */
-  .outputs { flex-wrap: nowrap !important; gap: 2px !important; }
-  .outputs > div { min-width: 0 !important; gap: 2px !important; }
-  .outputs .caption p, .outputs .prose { font-size: 0.7em !important; line-height: 1.2; }
-  .outputs .blurb, .intro, .pad-tip { display: none; }
-}
-"""
 NEW_SEED_JS = "() => Math.floor(Math.random() * 2147483648)"  # new noise is picked in the page: no round trip
+NOISE_JS = "(kind, amount, seed) => { aeStudio.noise(kind, amount, seed); }"  # the page's Draw tab redraws itself
+START_NOISE = {"kind": "gaussian", "amount": 0.3, "seed": 0}
+DRAW_BATCH = 8  # /draw requests answered together: Gradio's work per event is paid once per batch
 
 
 def digit_image(elem_id: str, height: int | None = None) -> gr.Image:
@@ -63,56 +56,32 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                 "the 784 pixels through a small code and redraws the digit from that code alone.",
                 elem_classes="intro")
     with gr.Tab("Draw"):
+        page_config = view_config(**START_NOISE)
         with gr.Row():
             with gr.Column(scale=2, min_width=300):
                 sketch = drawing_pad("sketch")
                 gr.Markdown("Draw one digit, large and centred, like on paper; the models see a 28×28 version. "
                             "Outputs follow your pen.", elem_classes=["blurb", "pad-tip"])
+                caption("Examples, real MNIST test digits: pick one to load it on the pad")
+                example_strip(draw_tab.example_digits(), "examples")
             with gr.Column(scale=5, min_width=300):
-                status = gr.Markdown(demo.EMPTY_PROMPT, elem_id="status")
-                outputs, metrics = {}, {}
-                with gr.Row(elem_classes="outputs"):
-                    for name in demo.MODEL_NAMES:
-                        model = MODELS[name]
-                        with gr.Column(min_width=70):
-                            caption(model.short_title)
-                            outputs[name] = digit_image(f"out-{name}")
-                            metrics[name] = gr.Markdown(elem_id=f"metrics-{name}")
-                            gr.Markdown(f"{model.title}. {model.blurb}", elem_classes="blurb")
-                with gr.Row():
-                    with gr.Column(min_width=100):
-                        caption("What the models see (28×28)")
-                        preview = digit_image("preview")
-                        gr.Markdown("Your ink, cropped, scaled to fit 20×20 and centred by mass in 28×28, "
-                                    "as MNIST's own digits were made.", elem_classes="blurb")
-                    with gr.Column(min_width=100):
-                        caption("Noisy input (fed to every model)")
-                        noisy = digit_image("noisy")
-                        gr.Markdown("The same corrupted copy goes to every model; the seed fixes it.",
-                                    elem_classes="blurb")
-                    with gr.Column(min_width=160):
-                        noise_kind = gr.Radio([(label, kind) for kind, label in demo.NOISE_LABELS.items()],
-                                              value="gaussian", label="Noise type", elem_id="noise-kind")
-                        amount = gr.Slider(0, 1, value=0.3, step=0.05, label="Noise amount", elem_id="amount")
-                        seed = gr.Number(value=0, precision=0, label="Noise seed", minimum=0, elem_id="seed")
-                        reseed = gr.Button("🎲 New noise", elem_id="new-noise")
-        with gr.Accordion("Error maps: where each output differs from your clean digit", open=False):
-            caption("Left to right: " + " · ".join(MODELS[name].short_title for name in demo.MODEL_NAMES))
-            error_maps = digit_image("error-maps", height=120)
-            gr.Markdown("Black: the output matches your digit there; yellow: off by the whole range.",
-                        elem_classes="blurb")
-        caption("Noise sweep: each model's error on your digit as the noise of the chosen type grows")
-        sweep = gr.HTML(elem_id="sweep", css_template=charts.CSS, padding=False)
-        gr.Markdown("Hover a point for its value. Where a line stays low, the model sees through that much noise; "
-                    "the dashed line is the slider.", elem_classes="blurb")
-        gr.Markdown("### Examples: real MNIST test digits (click one to load it on the pad)")
-        example_strip(demo.example_digits(), "examples")
+                view = draw_view(page_config)
+                with gr.Row(equal_height=True):
+                    noise_kind = gr.Radio([(label, kind) for kind, label in draw_tab.NOISE_LABELS.items()],
+                                          value=START_NOISE["kind"], label="Noise type", elem_id="noise-kind")
+                    amount = gr.Slider(0, 1, value=START_NOISE["amount"], step=0.05, label="Noise amount",
+                                       elem_id="amount")
+                    with gr.Column(min_width=140):
+                        seed = gr.Number(value=START_NOISE["seed"], precision=0, label="Noise seed", minimum=0,
+                                         elem_id="seed")
+                        reseed = gr.Button("New noise", elem_id="new-noise", size="sm")
+        draw_more(page_config)
         with gr.Accordion("Export", open=False):
             export_button = gr.Button("Export the current inputs, outputs and metrics", elem_id="export")
             export_files = gr.File(label="PNG sheet, 28×28 arrays (NPZ), metrics (JSON)", file_count="multiple",
                                    elem_id="export-files")
 
-    with gr.Tab("Latent space", elem_id="latent-tab") as latent_tab:
+    with gr.Tab("Latent space", elem_id="latent-tab") as latent_page:
         gr.Markdown("Every model squeezes a digit into a code. Here are the codes of 2,000 MNIST test digits on a "
                     "plane: for the two models whose code is two numbers, the code itself; for the others, the two "
                     "directions in which their codes vary most (principal components). Click anywhere to see what "
@@ -128,7 +97,7 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                         "red diamond: your click)")
                 latent_map = digit_image("latent-map", height=500)
             with gr.Column(scale=2):
-                click_note = gr.Markdown(latent.CLICK_PROMPT, elem_id="click-note")
+                click_note = gr.Markdown(latent_tab.CLICK_PROMPT, elem_id="click-note")
                 caption("Decoded at the clicked point")
                 clicked = digit_image("clicked")
                 caption("Nearest test digits in code space")
@@ -137,10 +106,10 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                     "once. For a large code, the first components change the most.")
         with gr.Row():
             with gr.Column(scale=3):
-                sliders = [gr.Slider(-latent.SLIDER_RANGE, latent.SLIDER_RANGE, value=0, step=0.05,
-                                     label=latent.slider_label(model_choice.value, k) or "",
-                                     visible=latent.slider_label(model_choice.value, k) is not None,
-                                     elem_id=f"pc-{k + 1}") for k in range(latent.COMPONENTS)]
+                sliders = [gr.Slider(-latent_tab.SLIDER_RANGE, latent_tab.SLIDER_RANGE, value=0, step=0.05,
+                                     label=latent_tab.slider_label(model_choice.value, k) or "",
+                                     visible=latent_tab.slider_label(model_choice.value, k) is not None,
+                                     elem_id=f"pc-{k + 1}") for k in range(latent_tab.COMPONENTS)]
                 reset = gr.Button("Reset to my drawing", elem_id="reset")
             with gr.Column(scale=2):
                 caption("Decoded from the sliders")
@@ -148,8 +117,8 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
         gr.Markdown("### Sample: new digits from the VAE's prior")
         with gr.Row():
             with gr.Column(scale=1, min_width=160):
-                sample_button = gr.Button("🎲 Sample 16 digits", elem_id="sample")
-                sample_note = gr.Markdown(latent.SAMPLE_PROMPT, elem_id="sample-note")
+                sample_button = gr.Button("Sample 16 digits", elem_id="sample")
+                sample_note = gr.Markdown(latent_tab.SAMPLE_PROMPT, elem_id="sample-note")
             with gr.Column(scale=2):
                 samples = digit_image("samples", height=300)
         gr.Markdown("### Interpolation\nA straight line between two codes, decoded at 9 points by every model, "
@@ -157,9 +126,10 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                     + ", ".join(model.title for model in MODELS.values())
                     + ". Compare how the models morph one digit into another.")
         with gr.Row():
-            start = gr.Dropdown([latent.MY_DRAWING, *latent.sample_choices()], value=latent.MY_DRAWING,
+            start = gr.Dropdown([latent_tab.MY_DRAWING, *latent_tab.sample_choices()], value=latent_tab.MY_DRAWING,
                                 label="From", elem_id="from")
-            end = gr.Dropdown(latent.sample_choices(), value=latent.sample_choices()[3], label="To", elem_id="to")
+            end = gr.Dropdown(latent_tab.sample_choices(), value=latent_tab.sample_choices()[3], label="To",
+                              elem_id="to")
             interpolate_button = gr.Button("Interpolate", elem_id="interpolate")
         interpolation_note = gr.Markdown(elem_id="interpolation-note")
         interpolation = digit_image("interpolation", height=480)
@@ -184,8 +154,8 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                 budget = gr.Slider(train_tab.MIN_BUDGET_S, train_tab.MAX_BUDGET_S, value=train_tab.DEFAULT_BUDGET_S,
                                    step=5, label="Time budget (seconds)", elem_id="budget")
                 with gr.Row():
-                    train_button = gr.Button("▶ Train", variant="primary", elem_id="train")
-                    stop_button = gr.Button("⏹ Stop", elem_id="stop")
+                    train_button = gr.Button("Train", variant="primary", elem_id="train")
+                    stop_button = gr.Button("Stop", elem_id="stop")
                 gr.Markdown("One training runs at a time on this server: if someone else's is going, yours waits "
                             "its turn (the bar shows your place). Stop ends a run early and keeps what it has.",
                             elem_classes="blurb")
@@ -208,36 +178,43 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
     train_session = gr.State(train_tab.TrainSession())  # this visitor's runs and Stop request
     own_models = gr.State({})  # this visitor's models from the Train tab, which the Draw tab uses instead
 
-    # Events. Every control of the Draw tab feeds one event, whose answer paints every panel: while one is on
-    # its way, the page holds the next and then sends it with the controls' values at that moment
-    # (always_last), so a visitor's answers arrive in order and a cleared pad stays clear.
+    # Events. The Draw tab computes in the page (ae/web/static/draw.js): the pad and the noise controls tell it
+    # of each change there, with no request. It asks the server (the view's "fallback" event) only until its
+    # models are ready, or where they cannot run; while one answer is on its way, the page holds the next and then
+    # sends it with the controls' values at that moment (always_last), so answers arrive in order.
     draw_inputs = [sketch, noise_kind, amount, seed, own_models]
-    draw_outputs = [status, preview, noisy, *outputs.values(), *metrics.values(), error_maps, sweep]
-    gr.on([sketch.change, noise_kind.change, amount.change, seed.change], demo.draw_update, draw_inputs,
-          draw_outputs, show_progress="hidden", trigger_mode="always_last", api_name="draw", concurrency_id="draw")
+    view.fallback(draw_tab.draw_updates, draw_inputs, view, show_progress="hidden", trigger_mode="always_last",
+                  api_name="draw", concurrency_id="draw", batch=True, max_batch_size=DRAW_BATCH)
+    gr.on([noise_kind.change, amount.change, seed.change], None, [noise_kind, amount, seed], None, js=NOISE_JS)
     reseed.click(None, None, seed, js=NEW_SEED_JS)
-    export_button.click(demo.export_to_temp, draw_inputs, export_files, api_name="export")
+    export_button.click(draw_tab.export_to_temp, draw_inputs, export_files, api_name="export")
 
     # A model switch and a tab visit redraw the whole tab; slider moves by a person (not by the switch, which
     # sets them) decode the sliders.
-    switch_outputs = [latent_map, grid, grid_note, hint, *sliders, slider_digit, clicked, neighbours, click_note,
-                      samples, sample_note]
-    model_choice.change(latent.switch_model, [model_choice, sketch], switch_outputs, trigger_mode="always_last",
+    latent_panels = {"latent_map": latent_map, "grid": grid, "grid_note": grid_note, "hint": hint,
+                     **{f"slider_{k + 1}": slider for k, slider in enumerate(sliders)}, "slider_digit": slider_digit,
+                     "clicked": clicked, "neighbours": neighbours, "click_note": click_note, "samples": samples,
+                     "sample_note": sample_note}
+    switch_outputs = [latent_panels[name] for name in latent_tab.SWITCH_OUTPUTS]  # by name: a missing one fails here
+    model_choice.change(latent_tab.switch_model, [model_choice, sketch], switch_outputs, trigger_mode="always_last",
                         api_name="latent_switch")
-    latent_tab.select(latent.switch_model, [model_choice, sketch], switch_outputs, api_name=False).then(
-        latent.interpolate, [start, end, sketch], [interpolation, interpolation_note], api_name=False)
-    latent_map.select(latent.click_map, [model_choice, sketch], [latent_map, clicked, neighbours, click_note],
+    latent_page.select(latent_tab.switch_model, [model_choice, sketch], switch_outputs, api_name=False).then(
+        latent_tab.interpolate, [start, end, sketch], [interpolation, interpolation_note], api_name=False)
+    latent_map.select(latent_tab.click_map, [model_choice, sketch], [latent_map, clicked, neighbours, click_note],
                       api_name=False)  # needs a click: not an API
-    gr.on([slider.input for slider in sliders], latent.decode_sliders, [model_choice, sketch, *sliders], slider_digit,
+    gr.on([slider.input for slider in sliders], latent_tab.decode_sliders, [model_choice, sketch, *sliders],
+          slider_digit,
           show_progress="hidden", trigger_mode="always_last", api_name="latent_sliders")
-    reset.click(latent.reset_sliders, [model_choice, sketch], [*sliders, slider_digit], api_name=False)
-    sample_button.click(latent.sample_digits, model_choice, [samples, sample_note], api_name="latent_sample")
-    interpolate_button.click(latent.interpolate, [start, end, sketch], [interpolation, interpolation_note],
+    reset.click(latent_tab.reset_sliders, [model_choice, sketch], [*sliders, slider_digit], api_name=False)
+    sample_button.click(latent_tab.sample_digits, model_choice, [samples, sample_note], api_name="latent_sample")
+    interpolate_button.click(latent_tab.interpolate, [start, end, sketch], [interpolation, interpolation_note],
                              api_name="latent_interpolate")
 
     # Train: the click arms the visitor's Stop and locks the run's settings at once, then the run waits for the
     # server's one trainer; the settings unlock when it ends.
-    train_outputs = [train_progress, loss_chart, mse_chart, film, film_caption, train_result, use_button]
+    train_panels = {"progress": train_progress, "loss_chart": loss_chart, "mse_chart": mse_chart, "film": film,
+                    "film_caption": film_caption, "result": train_result, "use_button": use_button}
+    train_outputs = [train_panels[name] for name in train_tab.TRAIN_OUTPUTS]
     run_settings = [train_model, train_recipe, budget, train_button]
     train_button.click(train_tab.arm, train_session, [train_progress, *run_settings], api_name=False,
                        queue=False).then(
@@ -247,9 +224,9 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
     stop_button.click(train_tab.stop, train_session, None, api_name=False, queue=False)
     train_model.change(train_tab.show_model, [train_model, train_session], train_outputs, api_name=False)
     use_button.click(train_tab.use_in_draw_tab, [train_model, train_session, own_models], [own_models, use_note],
-                     api_name=False).then(demo.draw_update, draw_inputs, draw_outputs, api_name=False)
+                     api_name=False).then(draw_tab.draw_update, draw_inputs, view, api_name=False)
     forget_button.click(train_tab.forget_own_models, own_models, [own_models, use_note], api_name=False).then(
-        demo.draw_update, draw_inputs, draw_outputs, api_name=False)
+        draw_tab.draw_update, draw_inputs, view, api_name=False)
 
     for component in (noise_kind, amount, seed, model_choice, *sliders, start, end, train_model, train_recipe, budget):
         gradio_fixes.tolerate_bad_payloads(component)
@@ -262,8 +239,8 @@ app.queue(**QUEUE_OPTIONS)
 # held by one at a time, more threads add only switching and memory. Gradio refuses uploads over 5 MB itself.
 # No run history: Gradio 6 would save every event's inputs and outputs in the browser's storage, which cost the
 # page 30-60 ms of cloning and JSON per event (a quarter of a stroke's time) and gives a visitor nothing here.
-LAUNCH_OPTIONS = {"css": CSS, "max_file_size": "5mb", "max_threads": 8, "run_history": False}
+LAUNCH_OPTIONS = {"css": static_text("app.css"), "max_file_size": "5mb", "max_threads": 8, "run_history": False}
 
 if __name__ == "__main__":
-    threading.Thread(target=latent.warm_up, daemon=True).start()
+    threading.Thread(target=latent_tab.warm_up, daemon=True).start()
     app.launch(**LAUNCH_OPTIONS)

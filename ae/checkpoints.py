@@ -72,5 +72,5 @@ def load_checkpoint(name: str, directory: Path = CHECKPOINT_DIR) -> Autoencoder:
 
 
 def load_pretrained(name: str) -> Autoencoder:
-    """The committed pretrained model `name` ("linear", "conv", "upsample" or "denoise")."""
+    """The committed pretrained model `name`, one of ae.models.MODELS ("linear", "conv", ..., "vae", "ae2d")."""
     return load_checkpoint(name, CHECKPOINT_DIR)

@@ -132,7 +132,7 @@ class DigitFile:
 
     The app's Train tab takes its batches so: the 47 MB of training digits stay in the operating system's file
     cache, which the kernel can drop when memory is short, rather than in the server's own memory, which would
-    keep them for good after a first training (the server's peak memory is a goal: README, "Speed"). A batch of
+    keep them for good after a first training (the server's peak memory is a goal: docs/speed.md). A batch of
     64 scattered digits is 64 reads of 784 bytes: 0.3 ms, 0.1 ms more than from memory, where a training step of
     the convolutional model takes 15.
     """

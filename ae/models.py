@@ -1,6 +1,6 @@
 """The MNIST autoencoders of the demo, and the registry that names them.
 
-They follow the classic course notebooks (see README, "Models"): a fully connected autoencoder, a
+They follow the classic course notebooks (README, "Models"): a fully connected autoencoder, a
 convolutional one with a transposed-convolution decoder, its twin that upsamples then convolves (which
 cannot make checkerboard artifacts, Odena et al., Distill 2016), a deeper convolutional denoiser, and two
 with a code of only two numbers: a variational autoencoder and its plain twin, for the Latent tab.
@@ -53,7 +53,7 @@ class Autoencoder(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
 
-# How the classic models start, so that every code unit lives through the first epoch (README, "Seeds"). With
+# How the classic models start, so that every code unit lives through the first epoch (docs/seeds.md). With
 # PyTorch's default start a ReLU code unit that no image switches on gets no gradient and stays dead for good.
 
 def he_init(model: nn.Module) -> None:
@@ -96,7 +96,7 @@ def start_code_units_on(encoder: nn.Sequential, bias: float = 0.5) -> None:
 def start_well(model: Autoencoder, he: bool, mean_image: bool = True) -> None:
     """The start every classic model gets, as its class's `start` says: He's scale for the deep ones (`he`), code
     units switched on, the output at the mean image. Each fixes one way a first epoch lost code units here
-    (README, "Seeds")."""
+    (docs/seeds.md)."""
     if he:
         he_init(model)
     start_code_units_on(model.encoder)
@@ -112,7 +112,7 @@ def start_at_principal_components(model: "UpsampleAE", images: torch.Tensor) -> 
     """Start the upsample model from its training images' principal components, with nothing drawn at random.
 
     Why: from a random start (He's) this model ended 10% apart across seeds 0-4, and the draw of the starting
-    weights set where a run ended, not its batch order (README, "Seeds"). From this start the seed draws only
+    weights set where a run ended, not its batch order (docs/seeds.md). From this start the seed draws only
     the batch order. Layer by layer, on the first PRINCIPAL_START_IMAGES training images:
     - encoder conv 1: the top 8 principal components of 3x3 image patches, each as a +/- pair of filters (a ReLU
       pair keeps the whole projection), centred on the mean patch;
@@ -256,7 +256,7 @@ class _TwoNumberCode(Autoencoder):
     Fully connected, as in Kingma and Welling's MNIST experiments, rather than convolutional: a convolutional
     VAE of about the same size (conv 32-32 encoder, transposed-conv decoder) reached only 142.1 nats and a map
     5-NN accuracy of 0.761 in 30 epochs (1,450 s here, sharing the machine), where this one reaches 135.8 and
-    0.857 in 60 epochs and 725 s (README, "Training"). Our guess at why: with two numbers to carry a digit, a
+    0.857 in 60 epochs and 725 s (docs/training.md). Our guess at why: with two numbers to carry a digit, a
     convolution's eye for strokes buys little.
     PyTorch's default start: no code unit to die here (no ReLU on the code), and none of seeds 0-4 collapsed.
     """
@@ -331,6 +331,7 @@ class PlainAE2D(_TwoNumberCode):
 
 MODELS: dict[str, type[Autoencoder]] = {cls.name: cls for cls in (LinearAE, ConvAE, UpsampleAE, DenoiseAE, VAE,
                                                                   PlainAE2D)}
+DRAW_TAB_MODELS = [name for name, model in MODELS.items() if model.in_draw_tab]  # the Draw tab's, in its order
 
 
 def build(name: str, training_images: torch.Tensor | None = None) -> Autoencoder:

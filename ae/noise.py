@@ -7,6 +7,7 @@ mask:        one random square covering a share `amount` of the image, blacked o
 
 import math
 
+import numpy as np
 import torch
 
 NOISE_KINDS = ("gaussian", "salt_pepper", "mask")
@@ -46,3 +47,57 @@ def _mask(x: torch.Tensor, amount: torch.Tensor, generator: torch.Generator) -> 
         left = int(torch.randint(0, width - side + 1, (1,), generator=generator))
         image[..., top:top + side, left:left + side] = 0
     return out
+
+
+# The Draw tab's noise: the page draws it in JavaScript and the server in numpy, and both must give the same
+# pixels. torch's generator cannot be repeated in a page, so each pixel's random number comes from a
+# counter-based hash of (seed, stream, pixel index) in 32-bit integer arithmetic, which numpy's uint32 and
+# JavaScript's Math.imul compute alike (ae/web/static/digit.js is the twin of what follows). Training keeps
+# torch's generator: only the page needs this.
+GAUSS_U1, GAUSS_U2, SALT_HIT, SALT_WHITE, MASK_TOP, MASK_LEFT = range(1, 7)  # one stream per use
+
+
+def _mix32(x: np.ndarray) -> np.ndarray:
+    """A 32-bit integer hash with full avalanche (the "lowbias32" finaliser, C. Wellons)."""
+    x = x.astype(np.uint32)
+    x ^= x >> np.uint32(16)
+    x *= np.uint32(0x7FEB352D)
+    x ^= x >> np.uint32(15)
+    x *= np.uint32(0x846CA68B)
+    x ^= x >> np.uint32(16)
+    return x
+
+
+def uniforms(seed: int, stream: int, count: int) -> np.ndarray:
+    """`count` numbers in (0, 1), float64, a fixed function of (seed, stream, index)."""
+    key = _mix32(np.array([(int(seed) % 2**32) ^ _mix32(np.array([stream]))[0]], np.uint64))
+    bits = _mix32(key ^ _mix32(np.arange(count, dtype=np.uint64)))
+    return ((bits >> np.uint32(8)).astype(np.float64) + 0.5) / 2**24
+
+
+def page_noise(clean: np.ndarray, kind: str, amount: float, seed: int) -> np.ndarray:
+    """A corrupted copy of one 28x28 digit in [0, 1] (float32), as the Draw tab's page computes it.
+
+    The same kinds and amounts as add_noise: Gaussian `amount` * N(0, 1) by Box-Muller, clipped; salt and
+    pepper on a share `amount` of the pixels; one black square covering a share `amount` of the image.
+    """
+    clean = np.asarray(clean, np.float32)
+    height, width = clean.shape
+    n, amount = clean.size, min(max(float(amount), 0.0), 1.0)
+    if kind == "gaussian":
+        radius = np.sqrt(-2 * np.log(uniforms(seed, GAUSS_U1, n)))
+        normal = radius * np.cos(2 * np.pi * uniforms(seed, GAUSS_U2, n))
+        return (clean.ravel() + amount * normal).clip(0, 1).astype(np.float32).reshape(clean.shape)
+    if kind == "salt_pepper":
+        hit = uniforms(seed, SALT_HIT, n) < amount
+        white = (uniforms(seed, SALT_WHITE, n) < 0.5).astype(np.float32)
+        return np.where(hit, white, clean.ravel()).astype(np.float32).reshape(clean.shape)
+    if kind == "mask":
+        side = int(np.floor(np.sqrt(amount) * min(height, width) + 0.5))  # half up, as JavaScript rounds
+        out = clean.copy()
+        if side:
+            top = int(uniforms(seed, MASK_TOP, 1)[0] * (height - side + 1))
+            left = int(uniforms(seed, MASK_LEFT, 1)[0] * (width - side + 1))
+            out[top:top + side, left:left + side] = 0
+        return out
+    raise ValueError(f"unknown noise kind {kind!r}; choose one of {', '.join(NOISE_KINDS)}")

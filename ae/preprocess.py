@@ -24,8 +24,11 @@ def sketch_to_mnist(value) -> np.ndarray:
     `value` is an image as a numpy array (HxW, HxWx3 or HxWx4, any integer or float dtype), a PIL image, a
     path, or None for an empty pad. Ink is whatever differs from the canvas colour (read off the border), so
     any stroke colour works. An empty canvas gives zeros.
+
+    The steps after the ink map are plain arithmetic that the page repeats in JavaScript
+    (ae/web/static/digit.js): each is a matrix product with weights both sides compute the same way.
     """
-    ink = ink_map(to_array(value))
+    ink = ink_map(to_array(value)).astype(np.float64)
     if ink.max(initial=0) < MIN_INK:
         return np.zeros((FIELD, FIELD), np.float32)
     ink = ink / ink.max()
@@ -33,27 +36,49 @@ def sketch_to_mnist(value) -> np.ndarray:
     ink = ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
     height, width = ink.shape
     scale = DIGIT_BOX / max(height, width)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    # BOX averages every source pixel a target pixel covers: proper anti-aliasing when shrinking a big canvas.
-    digit = Image.fromarray(ink.astype(np.float32), mode="F").resize(
-        size, Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR)
-    return center_by_mass(np.asarray(digit, np.float32).clip(0, 1))
+    digit = resize_weights(height, half_up(height * scale)) @ ink @ resize_weights(width, half_up(width * scale)).T
+    return center_by_mass(digit.clip(0, 1)).astype(np.float32)
+
+
+def half_up(x: float) -> int:
+    """x rounded to the nearest whole number, halves up (as JavaScript's Math.round), at least 1."""
+    return max(1, int(np.floor(x + 0.5)))
+
+
+def resize_weights(n_in: int, n_out: int) -> np.ndarray:
+    """(n_out, n_in) weights that resize one axis: an area average when shrinking (each target pixel averages
+    the source pixels it covers, the share it covers of each: proper anti-aliasing for a big canvas), linear
+    interpolation between pixel centres when enlarging (edges held)."""
+    weights = np.zeros((n_out, n_in))
+    step = n_in / n_out
+    for j in range(n_out):
+        if n_out <= n_in:
+            low, high = j * step, (j + 1) * step
+            for i in range(int(np.floor(low)), min(n_in, int(np.ceil(high)))):
+                weights[j, i] = (min(high, i + 1) - max(low, i)) / step
+        else:
+            source = min(max((j + 0.5) * step - 0.5, 0), n_in - 1)
+            i = int(np.floor(source))
+            weights[j, i] += 1 - (source - i)
+            weights[j, min(i + 1, n_in - 1)] += source - i
+    return weights
+
+
+def shift_weights(n_in: int, offset: float) -> np.ndarray:
+    """(FIELD, n_in) weights that sample an axis at i + offset for every field pixel i, linearly between pixel
+    centres and zero outside: a sub-pixel shift that keeps the total ink and moves its centre exactly."""
+    return np.maximum(0, 1 - np.abs(np.arange(FIELD)[:, None] + offset - np.arange(n_in)[None, :]))
 
 
 def center_by_mass(digit: np.ndarray) -> np.ndarray:
-    """Place `digit` (at most 28x28) in a 28x28 field with its centre of mass at the field's centre.
-
-    The shift is sub-pixel (bilinear), which keeps the total ink and moves the centre of mass exactly.
-    """
+    """Place `digit` (at most 28x28) in a 28x28 field with its centre of mass at the field's centre, pixel
+    (14, 14), where MNIST's own digits have it (measured on the test set)."""
     total = digit.sum()
     ys, xs = np.indices(digit.shape)
     com_y, com_x = (ys * digit).sum() / total, (xs * digit).sum() / total
-    centre = FIELD / 2  # where MNIST's own digits have it: pixel (14, 14), measured on the test set
-    # Image.transform maps each output pixel (x, y) to the input pixel (x + dx, y + dy).
-    dx, dy = com_x - centre, com_y - centre
-    field = Image.fromarray(digit, mode="F").transform(
-        (FIELD, FIELD), Image.Transform.AFFINE, (1, 0, dx, 0, 1, dy), resample=Image.Resampling.BILINEAR)
-    return np.asarray(field, np.float32).clip(0, 1)
+    centre = FIELD / 2
+    field = shift_weights(digit.shape[0], com_y - centre) @ digit @ shift_weights(digit.shape[1], com_x - centre).T
+    return field.clip(0, 1)
 
 
 MAX_SIDE = 1024  # larger images are shrunk first: a 28x28 result needs no more, and memory stays bounded

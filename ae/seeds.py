@@ -1,6 +1,6 @@
 """The seed study: does each training recipe work on every seed, and how far apart do the seeds land?
 
-    python -m ae.seeds --epochs 1 --seeds 0-9           # epoch 1 of every recipe: dead code units per seed (CPU: minutes)
+    python -m ae.seeds --epochs 1 --seeds 0-9           # epoch 1 of every recipe: dead units per seed (minutes)
     python -m ae.seeds --seeds 0-4 --jobs 5 --device cuda   # whole runs: final test MSE per seed and its spread
 
 Each run is `ae.train`'s own (same seeding, batch order, noise and one-cycle schedule) with the restart guard off,
@@ -10,7 +10,7 @@ MSE (the denoiser's at Gaussian noise 0.5) and, per model, the spread across see
 Nothing is written to checkpoints/ but the study's JSON, one per kind (whole runs or runs cut at N epochs; on the
 CPU or another device) and rewritten as each run ends, so a study cut short keeps what it finished. A study of
 some models adds to the file of the same kind, replacing the runs it repeats and the runs of a recipe or a start
-(ae.models) that has since changed, so models can be studied one at a time. The README's seed tables are spliced
+(ae.models) that has since changed, so models can be studied one at a time. docs/seeds.md's tables are spliced
 from the files.
 `--max-lr` tries another peak learning rate on the same seeds: a trial, its file in out/ and named after it.
 """
@@ -75,11 +75,12 @@ def readme_table(results: dict) -> str:
              f"{'final test MSE, min to max' if whole else 'test MSE after epoch 1, min to max'} | spread |",
              "|---|---|---|---|---:|"]
     for name, model in results["models"].items():
+        dead_seeds = model["seeds_with_dead_units"]
         dead = ", ".join(f"{run['seed']}: {run['silent_code_channels_after_epoch_1']}"
                          + (" (collapsed)" if run["collapsed"] else "")
-                         for run in results["runs"] if run["model"] == name and run["seed"] in model["seeds_with_dead_units"])
+                         for run in results["runs"] if run["model"] == name and run["seed"] in dead_seeds)
         lines.append(f"| {name} | {model['seeds'][0]}–{model['seeds'][-1]} | "
-                     f"{len(model['seeds_with_dead_units'])} of {len(model['seeds'])}{' (' + dead + ')' if dead else ''} | "
+                     f"{len(dead_seeds)} of {len(model['seeds'])}{' (' + dead + ')' if dead else ''} | "
                      f"{model['test_mse_min']:.5f} to {model['test_mse_max']:.5f} | {model['spread']:.3f} |")
     commands = ", then ".join(f"`python -m ae.seeds {command}`" for command in results["commands"])
     lines += ["", f"{'Whole runs' if whole else 'The first epoch of each recipe'}, restart guard off, on "
@@ -89,7 +90,7 @@ def readme_table(results: dict) -> str:
 
 def study_name(epochs: int | None, device: str = "cpu", max_lr: float | None = None) -> str:
     """Whole runs and first-epoch replays, on the CPU or another device, of the recipes or of another peak learning
-    rate, are separate studies: each has its JSON file and README marker."""
+    rate, are separate studies: each has its JSON file and marker in docs/seeds.md."""
     return ("seeds" + (f"-epoch{epochs}" if epochs else "") + (f"-{device}" if device != "cpu" else "")
             + (f"-lr{max_lr:g}" if max_lr else ""))
 
@@ -119,7 +120,7 @@ def seed_list(text: str) -> list[int]:
 
 def write(runs: list[dict], earlier: dict | None, command: str, device: str, epochs: int | None, out: Path,
           readme: Path, study: str) -> None:
-    """The study so far, merged with an earlier one of the same kind on the same device, to `out` and the README.
+    """The study so far, merged with an earlier one of the same kind on the same device, to `out` and docs/seeds.md.
     Each run names the command that made it, so the file lists the commands behind the runs it still holds."""
     commands = [command]
     if earlier is not None and earlier["device"] == device:
@@ -147,7 +148,8 @@ def main(argv: list[str] | None = None):
                         help="JSON to write (default: checkpoints/<study>.json, as study_name names it: seeds.json "
                              "for whole runs on the CPU, seeds-epochN.json for runs cut at N epochs, ...; "
                              "out/<study>.json with --max-lr)")
-    parser.add_argument("--readme", type=Path, default=REPO / "README.md", help="README to update (default: README.md)")
+    parser.add_argument("--readme", type=Path, default=REPO / "docs" / "seeds.md",
+                        help="page whose tables to update (default: docs/seeds.md)")
     args = parser.parse_args(argv)
 
     names = list(MODELS) if args.models == "all" else args.models.split(",")

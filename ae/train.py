@@ -16,7 +16,7 @@ amount for every image, drawn from a range around the course's 0.5, so it holds 
 Dead ReLUs: with PyTorch's default initialisation, code units died in the first epoch on many seeds (the
 denoiser on 9 of 10): a unit no image switches on gets no gradient and stays dead. The models now start so that
 none do (ae.models: start_well, and for upsample a start from its images' principal components, start_from;
-README, "Seeds"). What remains is a guard that should never fire: after the first epoch (if it was long enough to
+docs/seeds.md). What remains is a guard that should never fire: after the first epoch (if it was long enough to
 judge, MIN_STEPS_TO_JUDGE) a model with a silent code channel, or one that draws the same image whatever it is
 shown, restarts from the next seed, and its card says so in capitals ("restart_guard"), so a run is still a pure
 function of --seed and a fragile recipe is not hidden.
@@ -57,11 +57,11 @@ class Recipe:
     batch_size: int = 64
     max_lr: float = 5e-3  # peak of the one-cycle schedule
     train_noise: tuple[float, float] | None = None  # Gaussian amount per image, drawn uniformly from this range
-    loss: str = "mse"  # "mse" per pixel (the course's); "bce" or "elbo" (BCE + KL) in nats per image, for the 2-D models
+    loss: str = "mse"  # "mse" per pixel (the course's); "bce" or "elbo" (BCE + KL) in nats per image (2-D models)
 
 
-# The classic four's chosen by a sweep of batch size, peak rate, epochs and noise range (see README, "Training"),
-# from PyTorch's default start. With the new starts (ae.models.start_well) the seed study (README, "Seeds") moved
+# The classic four's chosen by a sweep of batch size, peak rate, epochs and noise range (see docs/training.md),
+# from PyTorch's default start. With the new starts (ae.models.start_well) the seed study (docs/seeds.md) moved
 # two of them: the denoiser's peak rate from 2e-3 to 5e-3, and upsample from batch 128 at 1e-2 to the sweep's
 # runner-up, batch 64 at 5e-3. The 2-D models' is the first one tried, run to 60 epochs.
 RECIPES = {
@@ -172,7 +172,7 @@ def train_model(name: str, recipe: Recipe, seed: int, train_x: torch.Tensor, tes
     return model, card
 
 
-ACTIVE_UNIT_VARIANCE = 0.01  # Burda et al. (2016): a latent unit whose mean moves less than this across inputs is unused
+ACTIVE_UNIT_VARIANCE = 0.01  # Burda et al. (2016): a latent unit whose mean varies less than this is unused
 
 
 @torch.no_grad()

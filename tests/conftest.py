@@ -6,8 +6,33 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from ae.browser import free_port  # noqa: E402
+from ae.bench.browser import CHROMIUM, free_port  # noqa: E402
 from ae.data import load_mnist  # noqa: E402
+
+IN_CI = bool(os.environ.get("CI"))
+BROWSER_TESTS = ("test_browser.py", "test_parity.py")  # each launches Chromium
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests are slow, and need Debian's chromium: without it they skip with the reason, except in CI,
+    where they must run (and fail if they cannot)."""
+    missing = not os.path.exists(CHROMIUM) and not IN_CI
+    for item in items:
+        if item.path.name in BROWSER_TESTS:
+            item.add_marker(pytest.mark.slow)
+            if missing:
+                reason = f"{CHROMIUM} is missing: `apt-get install chromium` (see README)"
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """In CI a skipped test is a part that did not run: the run fails, naming them."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if IN_CI and skipped and exitstatus == 0:
+        reporter.write_line(f"CI: {len(skipped)} test(s) skipped, which CI does not allow: "
+                            + ", ".join(report.nodeid for report in skipped[:5]), red=True)
+        session.exitstatus = 1
 
 
 @pytest.fixture(scope="session")
@@ -20,11 +45,11 @@ def mnist_test() -> tuple[torch.Tensor, torch.Tensor]:
 def example_on_pad():
     """example_on_pad(i): the example strip's digit i as the pad sends it, on paper, each pixel 10x10 (as
     PAD_JS draws it)."""
-    from ae import demo
-    from ae.pad import on_paper
+    from ae.web import draw_tab
+    from ae.web.pad import on_paper
 
     def drawn(index: int) -> np.ndarray:
-        digit, _ = demo.example_digits()[index]
+        digit, _ = draw_tab.example_digits()[index]
         return np.repeat(np.repeat(on_paper(digit), 10, 0), 10, 1)
     return drawn
 

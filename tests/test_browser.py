@@ -2,7 +2,8 @@
 
 Every control of the page is used as a visitor would, and every page error or console error fails the test.
 The whole module runs twice: as `python app.py` serves it, and with server-side rendering on, as Hugging Face
-Spaces serve it. Chromium is a system package (.ci/run installs it); without it these tests fail, not skip.
+Spaces serve it. Chromium is a system package (.ci/run installs it); without it these tests skip, saying so, except
+in CI, where they fail (tests/conftest.py).
 Screenshots land in out/screenshots/.
 """
 
@@ -11,10 +12,11 @@ import re
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect, sync_playwright
 
-from ae.browser import DRAW_PANELS, NOISE_PANELS, ONE, PHONE, SEVEN, ZIGZAG, Visitor, launch, served_app
-from ae.demo import MODEL_NAMES
+from ae.bench.browser import DESKTOP, DRAW_PANELS, NOISE_PANELS, ONE, PHONE, SEVEN, ZIGZAG, Visitor, launch, served_app
+from ae.web.draw_tab import MODEL_NAMES
 
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO / "out" / "screenshots"
@@ -75,6 +77,46 @@ def test_a_stroke_right_after_loading_fills_every_panel(visitor, server):
     page.get_by_text("Error maps: where each output differs").click()
     expect(page.locator("#error-maps img")).to_be_visible(timeout=TIMEOUT)
     shot(visitor, "draw", server, full_page=True)
+
+
+def test_the_draw_tab_asks_the_server_nothing_once_its_models_are_ready(visitor):
+    page = visitor.page
+    expect(page.locator("#draw-view")).to_have_attribute("data-engine", "page", timeout=TIMEOUT)
+    expect(page.locator("#engine-note")).to_contain_text("Computed in your browser")
+    asked = len(visitor.requests)
+    visitor.timed(lambda: visitor.stroke(SEVEN), DRAW_PANELS)
+    page.locator("#amount input[type=range]").focus()
+    visitor.timed(lambda: page.keyboard.press("ArrowRight"), NOISE_PANELS)
+    visitor.timed(lambda: page.locator("#new-noise").click(), NOISE_PANELS)
+    visitor.timed(lambda: page.get_by_label("Masking").check(), NOISE_PANELS)
+    visitor.timed(lambda: page.locator("#examples button").nth(2).click(), DRAW_PANELS)
+    visitor.timed(lambda: page.locator('#sketch [data-action="undo"]').click(), ["#preview"])
+    assert visitor.requests[asked:] == []
+    assert page.evaluate("aeStudio.last.source") == "page"
+
+
+DRAW_TAB_OWN_MARKUP = ["#sketch", "#examples", "#draw-view", ".draw-more"]  # the app's HTML, not Gradio's
+
+
+def serious_violations(page) -> list:
+    """axe-core's serious and critical findings on the Draw tab's own markup."""
+    found = Axe().run(page, context={"include": [[selector] for selector in DRAW_TAB_OWN_MARKUP]})
+    return [(v["id"], [node["target"] for node in v["nodes"]]) for v in found.response["violations"]
+            if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("device", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_draw_tabs_own_markup_passes_axe_core(browser, server, device):
+    visitor = Visitor(browser, server[0], device)
+    try:
+        page = visitor.page
+        assert serious_violations(page) == []  # the empty state
+        visitor.timed(lambda: visitor.stroke(SEVEN), DRAW_PANELS)
+        page.get_by_text("Error maps: where each output differs").click()
+        assert serious_violations(page) == []
+    finally:
+        visitor.close()
+    assert visitor.errors == []
 
 
 def test_an_example_on_a_fresh_page_then_a_stroke(visitor):

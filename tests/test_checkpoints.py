@@ -11,6 +11,8 @@ from ae.models import MODELS, build
 from ae.train import test_loss as measured_test_loss
 from ae.train import test_mse as measured_test_mse
 
+pytestmark = pytest.mark.slow  # the full MNIST test set
+
 
 def _saved(tmp_path, name="conv"):
     torch.manual_seed(0)

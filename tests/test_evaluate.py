@@ -14,7 +14,8 @@ def test_knn_accuracy_reads_how_well_a_map_separates_labels():
     train_labels, test_labels = (train[:, 0] > 0).long(), (test[:, 0] > 0).long()
     assert knn_accuracy(train, train_labels, test, test_labels) > 0.95  # two halves of the plane
     assert knn_accuracy(train, train_labels, test, 1 - test_labels) < 0.05
-    assert knn_accuracy(train, torch.zeros(600, dtype=torch.long), test, test_labels) == (test_labels == 0).float().mean()
+    all_zeros = torch.zeros(600, dtype=torch.long)
+    assert knn_accuracy(train, all_zeros, test, test_labels) == (test_labels == 0).float().mean()
 
 
 def test_a_larger_code_is_mapped_on_its_two_principal_axes():

@@ -12,8 +12,10 @@ from gradio_client.exceptions import AppError
 from gradio_client.utils import QueueError
 
 from ae.bench import run_clients, sample_drawing
-from ae.browser import free_port
-from ae.dataurl import png_data_url
+from ae.bench.browser import free_port
+from ae.web.dataurl import png_data_url
+
+pytestmark = pytest.mark.slow  # a server under load
 
 
 def test_concurrent_clients_get_only_well_formed_answers(app_url):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import ImageColor
 
-from ae import demo, mapplot
-from ae.charts import TAB10
+from ae.web import draw_tab, mapplot
+from ae.web.charts import TAB10
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -55,12 +55,13 @@ def test_the_prior_circle_widens_the_axes_and_is_drawn():
 def test_the_error_colours_follow_matplotlibs_magma():
     from matplotlib import colormaps
     table = colormaps["magma"](np.linspace(0, 1, 256))[:, :3] * 255
-    assert np.abs(demo._HEAT.astype(float) - table).max() <= 3
+    assert np.abs(draw_tab.HEAT.astype(float) - table).max() <= 3
 
 
+@pytest.mark.slow  # starts the app
 def test_the_server_runs_without_importing_matplotlib():
-    """matplotlib would add about 30 MB to the server for good (README, "Speed": peak memory)."""
-    script = ("import sys; sys.argv = ['app.py']; import app; from ae import latent; latent.warm_up(); "
+    """matplotlib would add about 30 MB to the server for good (docs/speed.md: peak memory)."""
+    script = ("import sys; sys.argv = ['app.py']; import app; from ae.web import latent_tab; latent_tab.warm_up(); "
               "from gradio import route_utils\n"
               "with route_utils.utils.MatplotlibBackendMananger(): pass  # as Gradio does around each event\n"
               "print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib'))")

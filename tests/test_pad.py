@@ -3,15 +3,14 @@
 
 import base64
 import io
-import re
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from ae import demo, pad
-from ae.dataurl import MAX_DATA_URL_CHARS, png_data_url
 from ae.preprocess import Unreadable, sketch_to_mnist
+from ae.web import common, draw_tab, pad
+from ae.web.dataurl import MAX_DATA_URL_CHARS, png_data_url
 
 
 def _data_url(image: Image.Image, kind: str = "png") -> str:
@@ -39,7 +38,7 @@ def test_images_of_every_common_kind_are_read(mode, kind):
     ("data:text/plain;base64,aGk=", "data URL"),
     ("data:image/png,rawbytes", "not base64"),
     ("data:image/png;base64,%%%", "base64 is broken"),
-    ("data:image/png;base64," + base64.b64encode(b"not an image").decode(), "cannot identify"),
+    ("data:image/png;base64," + base64.b64encode(b"not an image").decode(), "not an image this app can read"),
     ("data:image/png;base64," + "A" * MAX_DATA_URL_CHARS, "over 8 MB"),
     (12, "data URL"),
     ({"composite": None}, "data URL"),
@@ -47,7 +46,7 @@ def test_images_of_every_common_kind_are_read(mode, kind):
 def test_anything_else_is_unreadable_with_the_reason(payload, reason):
     result = pad.read_pad(payload)
     assert isinstance(result, Unreadable) and reason in result
-    assert "could not be read" in demo.draw_update(result)[0]
+    assert "could not be read" in draw_tab.draw_update(result)["status"] and "<_io" not in result
 
 
 def test_a_huge_image_is_refused_before_it_is_decoded():
@@ -56,7 +55,7 @@ def test_a_huge_image_is_refused_before_it_is_decoded():
 
 
 def test_every_example_loads_as_that_digit(example_on_pad):
-    digits = demo.example_digits()
+    digits = draw_tab.example_digits()
     assert [caption for _, caption in digits] == [f"MNIST test digit {d}" for d in range(10)]
     for index, (digit, _) in enumerate(digits):
         preview = sketch_to_mnist(pad.read_pad(png_data_url(example_on_pad(index))))
@@ -64,15 +63,14 @@ def test_every_example_loads_as_that_digit(example_on_pad):
 
 
 def test_the_example_strip_carries_each_digit_and_its_paper_version():
-    digits = demo.example_digits()
+    digits = draw_tab.example_digits()
     strip = pad.example_strip(digits, "examples")
-    buttons = re.findall(r'<button type="button" title="([^"]+)"[^>]*data-paper="([^"]+)"><img alt="" src="([^"]+)">',
-                         strip.html_template)
-    assert len(buttons) == len(digits)
+    buttons = [(example["caption"], example["paper"], example["image"]) for example in strip.props["examples"]]
+    assert len(buttons) == len(digits) and "{{#each examples}}" in strip.html_template
     for (caption, paper, thumbnail), (digit, expected) in zip(buttons, digits):
         assert caption == expected
         assert np.array_equal(pad.read_pad(paper)[..., 0], pad.on_paper(digit))  # grey, read as RGB
-        assert np.array_equal(pad.read_pad(thumbnail)[..., 0], (digit * 255).round().astype(np.uint8))
+        assert np.array_equal(pad.read_pad(thumbnail)[..., 0], common.as_pixels(digit))
 
 
 def test_the_api_says_what_the_pad_takes():

@@ -1,4 +1,5 @@
-"""The README keeps its promises: Spaces card, the two commands, CI running the same test command."""
+"""The README keeps its promises: Spaces card, the two commands, CI running the same test command, and every
+generated table (here and in docs/) the output of its command."""
 
 import json
 import re
@@ -6,13 +7,17 @@ from pathlib import Path
 
 import gradio
 
-from ae.bench import readme_table
+from ae.bench import readme_summary, readme_table
+from ae.evaluate import headline
 from ae.models import MODELS
-from ae.seeds import readme_table as seeds_table, recipe_record
+from ae.seeds import readme_table as seeds_table
+from ae.seeds import recipe_record
 from ae.train import RECIPES
 
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text()
+DOCS = REPO / "docs"
+MAX_README_LINES = 200
 
 
 def test_spaces_front_matter():
@@ -38,22 +43,32 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_second():
     assert commands[1] in (REPO / ".ci" / "run").read_text()
 
 
-def test_readme_tables_are_the_evaluation_output():
+def test_the_readme_is_a_card_not_a_lab_record():
+    assert len(README.splitlines()) <= MAX_README_LINES
+    assert "shared/" not in README and "seed-recipe" not in README  # nothing outside the repository
+    for page in re.findall(r"\]\((docs/[^)#]+)", README):
+        assert (REPO / page).exists(), page
+
+
+def test_the_result_tables_are_the_evaluation_output():
     table = (REPO / "checkpoints" / "metrics.md").read_text()
-    assert f"<!-- metrics:start -->\n{table}<!-- metrics:end -->" in README
+    assert f"<!-- metrics:start -->\n{table}<!-- metrics:end -->" in (DOCS / "training.md").read_text()
+    assert f"<!-- results:start -->\n{headline(table)}<!-- results:end -->" in README
 
 
-def test_readme_speed_tables_are_the_benchmark_output():
+def test_the_speed_tables_are_the_benchmark_output():
     results = json.loads((REPO / "checkpoints" / "bench.json").read_text())
-    assert f"<!-- bench:start -->\n{readme_table(results)}<!-- bench:end -->" in README
+    assert f"<!-- bench:start -->\n{readme_table(results)}<!-- bench:end -->" in (DOCS / "speed.md").read_text()
+    assert f"<!-- speed:start -->\n{readme_summary(results)}<!-- speed:end -->" in README
 
 
-def test_readme_seed_tables_are_the_studies_output():
+def test_the_seed_tables_are_the_studies_output():
     studies = sorted((REPO / "checkpoints").glob("seeds*.json"))
     assert studies, "no seed study committed"
+    seeds_page = (DOCS / "seeds.md").read_text()
     for path in studies:  # seeds.json (whole runs), seeds-epoch1.json (first epochs): each has its own marker
         table = seeds_table(json.loads(path.read_text()))
-        assert f"<!-- {path.stem}:start -->\n{table}<!-- {path.stem}:end -->" in README, path.name
+        assert f"<!-- {path.stem}:start -->\n{table}<!-- {path.stem}:end -->" in seeds_page, path.name
 
 
 def test_the_committed_seed_studies_are_of_the_recipes_and_starts_as_they_are():

@@ -2,7 +2,11 @@
 
 import json
 
+import pytest
+
 from ae import seeds
+
+pytestmark = pytest.mark.slow  # whole training runs
 
 
 def test_the_first_epoch_of_two_seeds_is_replayed_and_tabled(tmp_path):
@@ -12,7 +16,8 @@ def test_the_first_epoch_of_two_seeds_is_replayed_and_tabled(tmp_path):
     seeds.main(["--models", "linear", "--seeds", "0-1", "--epochs", "1", "--jobs", "1", "--out", str(out),
                 "--readme", str(readme)])
     results = json.loads(out.read_text())
-    assert [(run["model"], run["seed"], run["epochs"]) for run in results["runs"]] == [("linear", 0, 1), ("linear", 1, 1)]
+    runs = [(run["model"], run["seed"], run["epochs"]) for run in results["runs"]]
+    assert runs == [("linear", 0, 1), ("linear", 1, 1)]
     for run in results["runs"]:
         assert 0 <= run["silent_code_channels_after_epoch_1"] <= 32 and run["collapsed"] is False
         assert 0 < run["test_mse"] < 0.07  # one epoch of 30, early in the warm-up: far from done, far from dead

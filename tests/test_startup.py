@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # starts the app four times
+
 REPO = Path(__file__).resolve().parent.parent
 
 

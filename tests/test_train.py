@@ -9,6 +9,8 @@ from ae import load_pretrained, train
 from ae.models import build
 from ae.train import Recipe, collapsed, silent_code_channels, train_model
 
+pytestmark = pytest.mark.slow  # training runs
+
 TINY = Recipe(epochs=3, batch_size=32, max_lr=3e-3)
 
 

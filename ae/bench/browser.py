@@ -21,9 +21,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from .demo import MODEL_NAMES
+from ..web.draw_tab import MODEL_NAMES
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
@@ -33,47 +33,7 @@ QUIET_MS = 400
 DRAW_PANELS = ["#preview", "#noisy", *[f"#out-{name}" for name in MODEL_NAMES], "#sweep"]
 NOISE_PANELS = ["#noisy", *[f"#out-{name}" for name in MODEL_NAMES], "#sweep"]
 
-# Installed once per page: window.aeWatch(selectors) starts watching; window.aeDone() reports.
-WATCH_JS = """
-() => {
-  const signature = (el) => el ? [...el.querySelectorAll("img")].map((i) => i.src).join("|") + "§" + el.innerText
-      + "§" + [...el.querySelectorAll("polyline")].map((p) => p.getAttribute("points")).join("|") : "";
-  window.aeWatch = (selectors) => {
-    const watch = {start: null, changed: {}, last: {}, before: {}, observers: []};
-    const mark = () => { if (watch.start === null) watch.start = performance.now(); };
-    for (const type of ["pointerup", "click", "keydown", "touchend"]) document.addEventListener(type, mark, true);
-    watch.unmark = () => { for (const type of ["pointerup", "click", "keydown", "touchend"])
-                             document.removeEventListener(type, mark, true); };
-    for (const selector of selectors) watch.before[selector] = watch.last[selector] = signature(document.querySelector(selector));
-    // The whole page is watched: a tab's panels are only put in the page when the tab is first opened.
-    let pending = false;
-    const observer = new MutationObserver(() => {
-      if (pending) return;
-      pending = true;
-      requestAnimationFrame(() => {
-        pending = false;
-        for (const selector of selectors) {
-          const now = signature(document.querySelector(selector));
-          if (now !== watch.last[selector]) { watch.last[selector] = now; watch.changed[selector] = performance.now(); }
-        }
-      });
-    });
-    observer.observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
-    watch.observers.push(observer);
-    window.aeWatching = watch;
-  };
-  window.aeDone = () => {
-    const watch = window.aeWatching, now = performance.now();
-    const times = Object.values(watch.changed);
-    const all = Object.keys(watch.before).every((s) => s in watch.changed);
-    const last = times.length ? Math.max(...times) : null;
-    return {all, quiet: last !== null && now - last, ms: watch.start !== null && last !== null ? last - watch.start : null,
-            missing: Object.keys(watch.before).filter((s) => !(s in watch.changed)),
-            panels: Object.fromEntries(Object.entries(watch.changed).map(([s, t]) => [s, Math.round(t - watch.start)]))};
-  };
-  window.aeStop = () => { window.aeWatching.observers.forEach((o) => o.disconnect()); window.aeWatching.unmark(); };
-}
-"""
+WATCH_JS = (Path(__file__).parent / "watch.js").read_text()  # window.aeWatch, aeDone and aeStop
 
 
 def free_port() -> int:
@@ -114,9 +74,16 @@ def served_app(env: dict[str, str] | None = None, timeout_s: float = 120):
 class Visitor:
     """One page of the app in Chromium, with every page error and console error kept in `errors`."""
 
-    def __init__(self, browser, url: str, device: dict = DESKTOP):
+    def __init__(self, browser, url: str, device: dict = DESKTOP, block: tuple[str, ...] = ()):
+        """`block`: URL patterns the page may not load (as a browser that refuses them would)."""
         self.context = browser.new_context(**device)
         self.page = self.context.new_page()
+        for pattern in block:
+            self.page.route(pattern, lambda route: route.abort())
+        self.requests: list[str] = []  # every URL the page asked its server for (the benchmark counts them)
+        origin = url.rstrip("/")
+        self.page.on("request", lambda request: self.requests.append(request.url)
+                     if request.url.startswith(origin) else None)
         self.errors: list[str] = []
         self.page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
         self.page.on("console", lambda message: self.errors.append(f"console error: {message.text}")
@@ -192,12 +159,13 @@ STROKES = (SEVEN, ONE, ZIGZAG)  # what a timing loop draws, in turn
 
 @contextlib.contextmanager
 def visiting(url: str):
-    """One visitor on a desktop-sized page, its first stroke drawn (the page's own warm-up, left out of any
-    timing); RuntimeError at the end if the page reported an error meanwhile."""
+    """One visitor on a desktop-sized page, its models loaded and its first stroke drawn (the page's own
+    warm-up, left out of any timing); RuntimeError at the end if the page reported an error meanwhile."""
     from playwright.sync_api import sync_playwright
     with sync_playwright() as playwright:
         browser = launch(playwright)
         visitor = Visitor(browser, url)
+        visitor.page.wait_for_function("window.aeStudio && aeStudio.engine !== 'loading'", timeout=60_000)
         visitor.timed(lambda: visitor.stroke(SEVEN), DRAW_PANELS)
         try:
             yield visitor

@@ -1,7 +1,7 @@
 """The Latent tab's map as a picture: the sample's codes as dots coloured by digit, drawn with Pillow.
 
 matplotlib drew it before, and the server kept matplotlib in memory for that alone: about 30 MB of a peak that
-has a goal (README, "Speed"). The picture keeps matplotlib's look: its font (DejaVu Sans, from matplotlib's
+has a goal (docs/speed.md). The picture keeps matplotlib's look: its font (DejaVu Sans, from matplotlib's
 own files where it is installed), its first ten colours, a frame with ticks at round numbers, a legend. Clicks
 are read back through the same geometry (MapPicture), so a click decodes the code under the pointer.
 """

@@ -11,7 +11,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from .preprocess import pil_to_array
+from ..preprocess import pil_to_array
 
 MAX_DATA_URL_CHARS = 8_000_000  # ~6 MB of image: a 280x280 drawing is ~10 kB; larger ones are refused unread
 MAX_PIXELS = 4096 * 4096  # larger images are refused before decoding (a small PNG can unpack to gigabytes)
@@ -37,16 +37,20 @@ def read_image_data_url(url: str) -> np.ndarray:
         raw = base64.b64decode(payload, validate=True)
     except binascii.Error as err:
         raise ValueError(f"the data URL's base64 is broken ({err})") from err
-    with Image.open(io.BytesIO(raw)) as image:
+    try:
+        image = Image.open(io.BytesIO(raw))
+    except (OSError, Image.DecompressionBombError) as err:
+        raise ValueError("its data is not an image this app can read (send a PNG or JPEG)") from err
+    with image:
         if image.width * image.height > MAX_PIXELS:
             raise ValueError(f"the image is {image.width}x{image.height}; at most 4096x4096 is read")
         return pil_to_array(image)
 
 
-def read_png_data_url(image: dict) -> np.ndarray:
-    """The pixels of an image sent inline by the app (see gradio_fixes.send_inline), as an API caller receives
-    it: {"url": "data:image/png;base64,...", ...}."""
-    header, _, payload = image["url"].partition(",")
+def read_png_data_url(image: dict | str) -> np.ndarray:
+    """The pixels of a PNG the app sent inline, as an API caller receives it: a data URL
+    (`data:image/png;base64,...`), or an image component's {"url": <data URL>, ...} (gradio_fixes.send_inline)."""
+    header, _, payload = (image if isinstance(image, str) else image["url"]).partition(",")
     if header != "data:image/png;base64":
         raise ValueError(f"not a PNG data URL: {header[:40]!r}")
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(payload))))

@@ -6,8 +6,6 @@ those details, so an upgrade that breaks one fails there by name rather than som
 
 import ctypes
 import sys
-import tempfile
-from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -60,29 +58,6 @@ def leave_matplotlib_unimported() -> None:
     gr.utils.MatplotlibBackendMananger = OnlyIfImported
 
 
-def write_gradio_cache_atomically() -> None:
-    """Work around a race in Gradio 6.31's image cache.
-
-    Gradio names a cached output image by its content hash and rewrites the file on every event, in place.
-    When two visitors get the same image at once, one request can serve the file while the other has
-    truncated it: the download ends early and the client sees a dropped connection. Writing to a temporary
-    name and renaming over the old file makes each reader see a whole file.
-    """
-    from gradio import processing_utils
-
-    def save_pil_to_cache(img, cache_dir, name="image", format="webp"):
-        data = processing_utils.encode_pil_to_bytes(img, format)
-        folder = Path(cache_dir) / processing_utils.hash_bytes(data)
-        folder.mkdir(exist_ok=True, parents=True)
-        target = (folder / f"{name}.{format}").resolve()
-        with tempfile.NamedTemporaryFile(dir=folder, delete=False) as temporary:
-            temporary.write(data)
-        Path(temporary.name).replace(target)
-        return str(target)
-
-    processing_utils.save_pil_to_cache = save_pil_to_cache
-
-
 def send_inline(image: gr.Image) -> gr.Image:
     """Make `image` send its picture inside the event's answer, as a PNG data URL, and return it.
 
@@ -100,7 +75,7 @@ def send_inline(image: gr.Image) -> gr.Image:
     image.postprocess = postprocess
     image.api_info_as_output = lambda: {
         "type": "object", "properties": {"url": {"type": "string", "description": "data:image/png;base64,..."}},
-        "description": "the image inline as a PNG data URL (see ae.dataurl.read_png_data_url)"}
+        "description": "the image inline as a PNG data URL (see ae.web.dataurl.read_png_data_url)"}
     return image
 
 

@@ -27,14 +27,13 @@ import gradio as gr
 import numpy as np
 import torch
 
+from ..checkpoints import read_card
+from ..data import DataError, DigitFile, fetch_with_torchvision
+from ..models import MODELS, PRINCIPAL_START_IMAGES, build
+from ..noise import add_noise
+from ..train import DENOISE_EVAL_AMOUNT, EVAL_NOISE_SEED, RECIPES, eval_noise, noisy_inputs, test_mse, training_loss
 from . import charts
-from .checkpoints import read_card
-from .data import DataError, DigitFile, fetch_with_torchvision
-from .demo import as_pixels, mnist_sample, pretrained, sample_picks, tile
-from .models import MODELS, PRINCIPAL_START_IMAGES, build
-from .noise import add_noise
-from .train import (DENOISE_EVAL_AMOUNT, EVAL_NOISE_SEED, RECIPES, eval_noise, noisy_inputs, test_mse,
-                    training_loss)
+from .common import as_pixels, mnist_sample, pretrained, sample_picks, tile
 
 try:  # Hugging Face's ZeroGPU lends a GPU to the decorated function while it runs; elsewhere it is not installed
     import spaces
@@ -301,7 +300,7 @@ def train(name, recipe, budget, session: TrainSession, max_steps: int | None = N
             yield _run_outputs(session, run, note)
     except DataError as err:
         del session.runs[name, recipe]
-        yield _message(f"⚠️ Training needs MNIST's training digits, which this server does not have: {err}")
+        yield _message(f"Training needs MNIST's training digits, which this server does not have: {err}")
         return
     run.finished = True
     session.latest[name] = run
@@ -331,7 +330,7 @@ def use_in_draw_tab(name, session: TrainSession, own_models: dict | None) -> tup
     model = build(name)
     model.load_state_dict(run.last.weights)
     own_models[name] = model.eval().to(memory_format=torch.channels_last)
-    return own_models, (f"✅ The Draw tab now shows your own {MODELS[name].title} (test MSE "
+    return own_models, (f"The Draw tab now shows your own {MODELS[name].title} (test MSE "
                         f"{run.last.test_mse:.4f}), for you only. Other visitors, and the Latent tab, keep the "
                         "committed weights.")
 
@@ -344,9 +343,9 @@ def forget_own_models(own_models: dict | None) -> tuple[dict, str]:
 
 def _check(name, recipe) -> str | None:
     if name not in MODELS:
-        return f"⚠️ Unknown model {name!r}: choose one of {', '.join(MODELS)}."
+        return f"Unknown model {name!r}: choose one of {', '.join(MODELS)}."
     if recipe not in RECIPE_CHOICES:
-        return f"⚠️ Unknown recipe {recipe!r}: choose one of {', '.join(RECIPE_CHOICES)}."
+        return f"Unknown recipe {recipe!r}: choose one of {', '.join(RECIPE_CHOICES)}."
     return None
 
 
@@ -381,7 +380,7 @@ def _run_outputs(session: TrainSession, run: Run, note: str) -> tuple:
                  f"{run.budget_s:g} s · {counts}"
         fraction = min(last.seconds / run.budget_s, 1.0)
     else:
-        status = ("⏹ Stopped" if run.stopped else "✅ Done") + f" after {last.seconds:.0f} s · {counts}"
+        status = ("Stopped" if run.stopped else "Done") + f" after {last.seconds:.0f} s · {counts}"
         fraction = 1.0
     return (progress_html(fraction, note + status), *_charts(session, run.name), _film(run), _film_caption(run),
             _result(session, run) if run.finished else "", gr.Button(interactive=run.finished))

@@ -20,11 +20,11 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from .demo import as_pixels, mnist_sample, pretrained, read_drawing, sample_picks, tile
+from ..metrics import mse_per_image
+from ..models import MODELS, VAE, PlainAE2D
+from ..pca import principal_axes
+from .common import as_pixels, mnist_sample, pretrained, read_drawing, sample_picks, tile
 from .mapplot import MapPicture, scatter_map
-from .metrics import mse_per_image
-from .pca import principal_axes
-from .models import MODELS, VAE, PlainAE2D
 
 COMPONENTS = 6  # sliders
 SLIDER_RANGE = 4.0  # standard deviations either side of the mean code
@@ -238,9 +238,15 @@ NO_DRAWING_HINT = "Draw a digit in the Draw tab to place it on the map."
 CLICK_PROMPT = "Click anywhere on the map to decode that point."
 
 
+# The order of the values switch_model returns; app.py wires its components by these names.
+SWITCH_OUTPUTS = ["latent_map", "grid", "grid_note", "hint", *[f"slider_{k + 1}" for k in range(COMPONENTS)],
+                  "slider_digit", "clicked", "neighbours", "click_note", "samples", "sample_note"]
+
+
 def switch_model(name, sketch) -> tuple:
     """New model (or new drawing): map with marker, manifold grid and its caption, hint, sliders and their
-    decoding, and the clicked point's and the samples' panels emptied (they showed the previous model's)."""
+    decoding, and the clicked point's and the samples' panels emptied (they showed the previous model's), in
+    SWITCH_OUTPUTS order."""
     name = _model_name(name)
     digit = _drawing(sketch)
     hint = hardness(name, digit) + posterior_note(name, digit) if digit is not None else NO_DRAWING_HINT
@@ -312,7 +318,7 @@ def reset_sliders(name, sketch) -> tuple:
 
 @functools.cache
 def manifold_grid(name: str, size: int = GRID_SIZE) -> np.ndarray:
-    """A size x size sheet of digits decoded (in one batch) over the map's plane: for the VAE at its prior's
+    """A size x size sheet of digits decoded (a batch of 100 at a time) over the map's plane: for the VAE at its prior's
     quantiles (VAE.prior_quantiles), for the others from the 1st to the 99th percentile of the sample's codes."""
     space = latent_space(name)
     if name == VAE.name:
@@ -393,6 +399,6 @@ def interpolate(start_choice, end_choice, sketch) -> tuple[np.ndarray | None, st
     start, end = _choice_image(start_choice, sketch), _choice_image(end_choice, sketch)
     if start is None or end is None:
         missing = MY_DRAWING in (start_choice, end_choice) and _drawing(sketch) is None
-        return None, ("⚠️ There is no drawing yet: draw a digit in the Draw tab, or pick a test digit for From."
-                      if missing else "⚠️ Pick a test digit from the lists for From and To.")
+        return None, ("There is no drawing yet: draw a digit in the Draw tab, or pick a test digit for From."
+                      if missing else "Pick a test digit from the lists for From and To.")
     return as_pixels(tile(interpolation_rows(start, end), 1.0)), f"From {start_choice} to {end_choice}."

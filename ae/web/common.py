@@ -1,0 +1,69 @@
+"""What the page's tabs share: the committed models and MNIST sample, loaded once, and the small helpers that
+turn a drawing into a digit and digits into pictures."""
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..checkpoints import CHECKPOINT_DIR, load_pretrained
+from ..models import MODELS
+from ..preprocess import sketch_to_mnist
+
+SAMPLE_PATH = CHECKPOINT_DIR / "mnist_sample.npz"
+STATIC = Path(__file__).resolve().parent / "static"  # the page's own files; app.py has Gradio serve the folder
+STATIC_URL = f"gradio_api/file={STATIC.as_posix()}/"  # where the page finds them, relative to the app's root
+EMPTY_PROMPT = "Draw a digit on the pad, or pick an example beside it, to see what each model makes of it."
+
+
+@functools.cache
+def static_text(name: str) -> str:
+    """One of the page's files in static/ (markup, style or script), as text."""
+    return (STATIC / name).read_text()
+
+
+@functools.cache
+def pretrained() -> dict:
+    """Every model with its committed weights, loaded once per process."""
+    torch.set_num_threads(1)  # one tiny image at a time: threads cost more than they save, and requests overlap
+    # Channels-last weights: PyTorch's CPU convolutions on these small images run about twice as fast so.
+    return {name: load_pretrained(name).to(memory_format=torch.channels_last) for name in MODELS}
+
+
+@functools.cache
+def mnist_sample() -> tuple[np.ndarray, np.ndarray]:
+    """The committed sample of MNIST test digits: images (N, 28, 28) float32 in [0, 1], labels (N,)."""
+    with np.load(SAMPLE_PATH) as sample:
+        return sample["images"].astype(np.float32) / 255, sample["labels"]
+
+
+def sample_picks(per_digit: int) -> list[int]:
+    """Indices of the first `per_digit` sample digits of each class, in rounds of 0 to 9."""
+    _, labels = mnist_sample()
+    return [int(np.flatnonzero(labels == digit)[k]) for k in range(per_digit) for digit in range(10)]
+
+
+def read_drawing(sketch) -> tuple[np.ndarray | None, str | None]:
+    """The drawing as a 28x28 digit, or None and the message to show instead."""
+    try:
+        digit = sketch_to_mnist(sketch)
+    except Exception as err:  # noqa: BLE001 - untrusted uploads fail in many ways; each gets the same answer
+        return None, f"That image could not be read ({err}). Draw on the pad, or send a PNG or JPEG."
+    if not digit.any():
+        return None, EMPTY_PROMPT
+    return digit, None
+
+
+def as_pixels(image: np.ndarray) -> np.ndarray:
+    """A 28x28 image in [0, 1] as uint8, rounded half up as the page rounds. The page enlarges it with CSS
+    `image-rendering: pixelated`, so every pixel shows as a crisp square while only 28x28 are sent."""
+    return np.floor(image.clip(0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def tile(pictures: np.ndarray, gap) -> np.ndarray:
+    """(rows, columns, height, width, ...) pictures as one, neighbours one pixel of value `gap` apart."""
+    rows, columns, height, width = pictures.shape[:4]
+    padding = [(0, 0), (0, 0), (0, 1), (0, 1)] + [(0, 0)] * (pictures.ndim - 4)
+    sheet = np.pad(pictures, padding, constant_values=gap).swapaxes(1, 2)
+    return sheet.reshape(rows * (height + 1), columns * (width + 1), *pictures.shape[4:])[:-1, :-1]

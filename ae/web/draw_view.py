@@ -1,0 +1,63 @@
+"""The Draw tab's panels: two `gr.HTML` views whose markup, style and script are files in static/.
+
+`draw_view` holds the status, the five outputs with their metrics, and the clean and noisy inputs; `draw_more`
+the error maps and the noise sweep. static/draw.js paints both, from the page's own result or from the server's
+(`draw_tab.draw_update`'s record, which arrives as draw_view's value). Everything the page's script needs to know
+(the models, their ONNX files, the noise labels, the error maps' colours) is handed to it here as data.
+"""
+
+import json
+
+import gradio as gr
+
+from ..export import MANIFEST
+from .charts import TAB10
+from .common import EMPTY_PROMPT, STATIC_URL, static_text
+from .draw_tab import page_config
+from .pad import DRAWING_EVENT
+from .vendor import GZIPPED, SUMS
+
+FALLBACK_EVENT = "fallback"  # the view's own event: the page asks the server for an update (static/draw.js)
+LIVE_INTERVAL_MS = 250  # while the server answers, a moving pen asks it at most this often
+ENGINE_NOTES = {
+    "loading": "Loading the models into your browser; the server answers meanwhile.",
+    "page": "Computed in your browser: the same networks as the server, exported to ONNX, run by ONNX Runtime Web.",
+    "server": "Computed on the server: this browser cannot run the models itself.",
+}
+# The page's arithmetic, then the Draw tab, loaded before the view's script runs. draw.js loads ONNX Runtime Web
+# itself, so that a runtime that cannot load leaves the page on the server's answers rather than broken.
+HEAD = "".join(f'<script src="{STATIC_URL}{name}"></script>' for name in ("digit.js", "draw.js"))
+
+
+def runtime_sha256() -> str:
+    """The recorded SHA-256 of ONNX Runtime Web's binary: the page asks for it by this, so a new one is fetched anew."""
+    return next(line.split()[0] for line in SUMS.read_text().splitlines() if line.endswith(GZIPPED))
+
+
+def view_config(kind: str, amount: float, seed: int) -> dict:
+    """draw.js's `config`: draw_tab.page_config plus the ONNX files, the page's wording and the starting noise."""
+    manifest = json.loads(MANIFEST.read_text())
+    config = page_config()
+    for model, colour in zip(config["models"], TAB10):
+        model.update(file=manifest[model["name"]]["file"], sha256=manifest[model["name"]]["sha256"], colour=colour)
+    return {**config, "static_url": STATIC_URL, "runtime_sha256": runtime_sha256(), "drawing_event": DRAWING_EVENT,
+            "empty_prompt": EMPTY_PROMPT, "live_interval_ms": LIVE_INTERVAL_MS,
+            "engine_notes": ENGINE_NOTES, "noise": {"kind": kind, "amount": amount, "seed": seed}}
+
+
+def draw_view(config: dict) -> gr.HTML:
+    """The status, outputs and inputs; its value is the server's latest record, its "fallback" event asks for one."""
+    view = gr.HTML(value=None, html_template=static_text("draw.html"), css_template=static_text("draw.css"),
+                   js_on_load=f'aeStudio.mount(element, props, watch, () => trigger("{FALLBACK_EVENT}"));',
+                   head=HEAD, apply_default_css=False, padding=False, elem_classes="bare", config=config)
+    view.api_info = lambda: {"type": "object", "description": (
+        "the Draw tab's record (ae.web.draw_tab.draw_update): status, noise {kind, amount, seed}, clean and noisy "
+        "(28x28 PNG data URLs), outputs {model: PNG data URL}, metrics {model: {mse, psnr}}, sweep {amounts, "
+        "mse {model: [...]}}, yours [models trained in the Train tab]")}
+    return view
+
+
+def draw_more(config: dict) -> gr.HTML:
+    """The error maps (folded away) and the noise sweep."""
+    return gr.HTML(value=None, html_template=static_text("draw_more.html"), css_template=static_text("draw.css"),
+                   js_on_load=None, apply_default_css=False, padding=False, elem_classes="bare", config=config)

@@ -1,0 +1,67 @@
+"""The drawing pad and the example strip: each a `gr.HTML` with its markup, style and script in static/.
+
+Why not Gradio's Sketchpad: it keeps the drawing in a WebGL (PixiJS) scene and, after every stroke, extracts
+its background, layer and composite and uploads each before an event can leave: about half a second before the
+server even starts. Here the canvas is an ordinary 2-D canvas that the page's Draw tab reads directly
+(static/pad.js tells it of every change by a DOM event): no request, no upload. The component's value, the
+drawing as a PNG data URL, is what the server sees when it needs the drawing (the Latent tab, Export, the Draw
+tab's fallback).
+
+The pad draws with pointer events, so a mouse, a pen and a finger all work (`touch-action: none` keeps a
+finger stroke from scrolling the page). Brush, eraser, stroke size, undo and clear sit in its toolbar; the
+brush is picked from the start. An example is loaded by the page itself: the example strip hands the digit to
+the pad as a DOM event, and the pad draws it as if it were a stroke.
+"""
+
+
+import gradio as gr
+import numpy as np
+
+from ..preprocess import Unreadable
+from .common import as_pixels, static_text
+from .dataurl import png_data_url, read_image_data_url
+
+CANVAS = 280  # pixels; 10 per MNIST pixel
+DRAWING_EVENT = "ae-studio-drawing"  # the DOM event by which the pad tells the page's Draw tab of a change
+EXAMPLE_EVENT = "ae-studio-example"  # the DOM event by which the example strip hands a digit to the pad
+
+
+def read_pad(payload) -> np.ndarray | Unreadable | None:
+    """What the pad (or an API caller) sent, as the image the callbacks take: None for an empty pad,
+    the pixels of an image data URL, or Unreadable saying why it is not one. A string is never a path."""
+    if payload is None or payload == "":
+        return None
+    try:
+        return read_image_data_url(payload)
+    except Exception as err:  # noqa: BLE001 - untrusted uploads fail in many ways; each gets the same answer
+        return Unreadable(str(err) if isinstance(err, ValueError) else "it is not an image this app can read")
+
+
+def drawing_pad(elem_id: str) -> gr.HTML:
+    """The pad as a Gradio component whose value, as a callback input, is what read_pad returns."""
+    pad = gr.HTML(value=None, html_template=static_text("pad.html"), css_template=static_text("pad.css"),
+                  js_on_load=static_text("pad.js"), elem_id=elem_id, apply_default_css=False,
+                  padding=False, elem_classes="bare", canvas=CANVAS, drawing_event=DRAWING_EVENT,
+                  example_event=EXAMPLE_EVENT)
+    pad.preprocess = read_pad
+    pad.api_info = lambda: {"type": "string", "description": (
+        "the drawing as an image data URL, data:image/png;base64,... (ae.web.dataurl.png_data_url makes one from "
+        "a numpy array); dark ink on a light background, any size up to 4096x4096")}
+    return pad
+
+
+def on_paper(digit: np.ndarray) -> np.ndarray:
+    """A 28x28 MNIST digit (white on black, in [0, 1]) as dark ink on white paper, uint8: what the pad draws."""
+    return as_pixels(1 - digit)
+
+
+def example_strip(digits: list[tuple[np.ndarray, str]], elem_id: str) -> gr.HTML:
+    """A row of buttons, one per example digit (28x28 in [0, 1], white on black as in MNIST, and its caption).
+
+    A click (or Enter) hands the digit, as dark ink on white paper, to the pad, which draws it like a stroke.
+    """
+    examples = [{"caption": caption, "paper": png_data_url(on_paper(digit)), "image": png_data_url(as_pixels(digit))}
+                for digit, caption in digits]
+    return gr.HTML(value=None, html_template=static_text("examples.html"), css_template=static_text("examples.css"),
+                   js_on_load=static_text("examples.js"), elem_id=elem_id, apply_default_css=False,
+                   padding=False, elem_classes="bare", examples=examples, example_event=EXAMPLE_EVENT)

@@ -1,0 +1,164 @@
+/* The Draw tab's arithmetic, in the page: a drawing to a 28x28 digit, the seeded noise, and the metrics.
+ *
+ * Each function is the twin of one in Python, and the parity tests hold them to it:
+ *   sketchToMnist  <-> ae/preprocess.py  sketch_to_mnist (ink map, crop, resize, centre by mass)
+ *   pageNoise      <-> ae/noise.py       page_noise (counter-based hash, so both sides draw the same noise)
+ *   mse, psnr      <-> ae/metrics.py
+ * Plain functions over typed arrays, no DOM: Node runs this file too (tests/test_page_math.py).
+ */
+(function (root) {
+  "use strict";
+  const FIELD = 28, DIGIT_BOX = 20, INK_FLOOR = 0.05, MIN_INK = 0.2, PSNR_CAP_DB = 100;
+  const STREAM = {GAUSS_U1: 1, GAUSS_U2: 2, SALT_HIT: 3, SALT_WHITE: 4, MASK_TOP: 5, MASK_LEFT: 6};
+
+  const halfUp = (x) => Math.max(1, Math.floor(x + 0.5));
+
+  /* How far each pixel of an RGBA image (0-255) is from the canvas colour, read off the border: ink_map.
+   * Transparent pixels show the white canvas beneath. */
+  function inkMap(rgba, width, height) {
+    const n = width * height, alpha = (p) => rgba[4 * p + 3] / 255;
+    const value = (p, c) => (rgba[4 * p + c] / 255) * alpha(p) + (1 - alpha(p));
+    const border = [];
+    for (let x = 0; x < width; x++) border.push(x, (height - 1) * width + x);
+    for (let y = 0; y < height; y++) border.push(y * width, y * width + width - 1);
+    const [r, g, b] = [0, 1, 2].map((c) => {
+      const list = border.map((p) => value(p, c)).sort((u, v) => u - v), m = list.length >> 1;
+      return list.length % 2 ? list[m] : (list[m - 1] + list[m]) / 2;
+    });
+    const ink = new Float64Array(n);
+    for (let p = 0, q = 0; p < n; p++, q += 4) {
+      const a = rgba[q + 3] / 255, paper = 1 - a;  // what a transparent pixel shows: the white canvas beneath
+      const most = Math.max(Math.abs((rgba[q] / 255) * a + paper - r), Math.abs((rgba[q + 1] / 255) * a + paper - g),
+                            Math.abs((rgba[q + 2] / 255) * a + paper - b));
+      ink[p] = most > INK_FLOOR ? most : 0;
+    }
+    return ink;
+  }
+
+  /* (nOut x nIn) weights resizing one axis: area average when shrinking, linear when enlarging. */
+  function resizeWeights(nIn, nOut) {
+    const weights = Array.from({length: nOut}, () => new Float64Array(nIn));
+    const step = nIn / nOut;
+    for (let j = 0; j < nOut; j++) {
+      if (nOut <= nIn) {
+        const low = j * step, high = (j + 1) * step;
+        for (let i = Math.floor(low); i < Math.min(nIn, Math.ceil(high)); i++)
+          weights[j][i] = (Math.min(high, i + 1) - Math.max(low, i)) / step;
+      } else {
+        const source = Math.min(Math.max((j + 0.5) * step - 0.5, 0), nIn - 1);
+        const i = Math.floor(source);
+        weights[j][i] += 1 - (source - i);
+        weights[j][Math.min(i + 1, nIn - 1)] += source - i;
+      }
+    }
+    return weights;
+  }
+
+  /* (FIELD x nIn) weights sampling an axis at i + offset, linearly, zero outside: shift_weights. */
+  function shiftWeights(nIn, offset) {
+    return Array.from({length: FIELD}, (_, i) => Float64Array.from({length: nIn},
+      (_, k) => Math.max(0, 1 - Math.abs(i + offset - k))));
+  }
+
+  /* rows (R x H) . image (H x W, row-major) . cols^T (W x C) -> R x C, row-major. */
+  function sandwich(rows, image, height, width, cols) {
+    const R = rows.length, C = cols.length, middle = new Float64Array(R * width), out = new Float64Array(R * C);
+    for (let r = 0; r < R; r++) for (let y = 0; y < height; y++) {
+      const w = rows[r][y];
+      if (w) for (let x = 0; x < width; x++) middle[r * width + x] += w * image[y * width + x];
+    }
+    for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) {
+      let sum = 0;
+      for (let x = 0; x < width; x++) sum += middle[r * width + x] * cols[c][x];
+      out[r * C + c] = sum;
+    }
+    return out;
+  }
+
+  /* A drawing (RGBA bytes, width x height) as a 28x28 digit in [0, 1] (Float32Array, row-major);
+   * null when there is no ink to speak of. */
+  function sketchToMnist(rgba, width, height) {
+    const ink = inkMap(rgba, width, height);
+    let top = 0;
+    for (const v of ink) top = Math.max(top, v);
+    if (top < MIN_INK) return null;
+    let y0 = height, y1 = -1, x0 = width, x1 = -1;
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+      const p = y * width + x;
+      ink[p] /= top;
+      if (ink[p] > INK_FLOOR) { y0 = Math.min(y0, y); y1 = Math.max(y1, y); x0 = Math.min(x0, x); x1 = Math.max(x1, x); }
+    }
+    const h = y1 - y0 + 1, w = x1 - x0 + 1, crop = new Float64Array(h * w);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) crop[y * w + x] = ink[(y + y0) * width + x + x0];
+    const scale = DIGIT_BOX / Math.max(h, w), outH = halfUp(h * scale), outW = halfUp(w * scale);
+    const digit = sandwich(resizeWeights(h, outH), crop, h, w, resizeWeights(w, outW));
+    let total = 0, comY = 0, comX = 0;
+    for (let y = 0; y < outH; y++) for (let x = 0; x < outW; x++) {
+      const v = Math.min(Math.max(digit[y * outW + x], 0), 1);
+      digit[y * outW + x] = v; total += v; comY += y * v; comX += x * v;
+    }
+    const field = sandwich(shiftWeights(outH, comY / total - FIELD / 2), digit, outH, outW,
+                           shiftWeights(outW, comX / total - FIELD / 2));
+    return Float32Array.from(field, (v) => Math.min(Math.max(v, 0), 1));
+  }
+
+  /* lowbias32 (C. Wellons): the hash behind every random number of the page's noise, as in ae/noise.py. */
+  function mix32(x) {
+    x = x >>> 0;
+    x ^= x >>> 16; x = Math.imul(x, 0x7feb352d);
+    x ^= x >>> 15; x = Math.imul(x, 0x846ca68b);
+    x ^= x >>> 16;
+    return x >>> 0;
+  }
+
+  /* `count` numbers in (0, 1), a fixed function of (seed, stream, index): uniforms. */
+  function uniforms(seed, stream, count) {
+    const key = mix32((seed >>> 0) ^ mix32(stream));
+    const out = new Float64Array(count);
+    for (let i = 0; i < count; i++) out[i] = ((mix32(key ^ mix32(i)) >>> 8) + 0.5) / 16777216;
+    return out;
+  }
+
+  /* A corrupted copy of one 28x28 digit (Float32Array), as ae.noise.page_noise makes it. */
+  function pageNoise(clean, kind, amount, seed) {
+    const n = clean.length;
+    amount = Math.min(Math.max(Number(amount), 0), 1);
+    seed = Number(seed) >>> 0;
+    const out = Float32Array.from(clean);
+    if (kind === "gaussian") {
+      const u1 = uniforms(seed, STREAM.GAUSS_U1, n), u2 = uniforms(seed, STREAM.GAUSS_U2, n);
+      for (let i = 0; i < n; i++) {
+        const normal = Math.sqrt(-2 * Math.log(u1[i])) * Math.cos(2 * Math.PI * u2[i]);
+        out[i] = Math.min(Math.max(clean[i] + amount * normal, 0), 1);
+      }
+    } else if (kind === "salt_pepper") {
+      const hit = uniforms(seed, STREAM.SALT_HIT, n), white = uniforms(seed, STREAM.SALT_WHITE, n);
+      for (let i = 0; i < n; i++) if (hit[i] < amount) out[i] = white[i] < 0.5 ? 1 : 0;
+    } else if (kind === "mask") {
+      const side = Math.floor(Math.sqrt(amount) * FIELD + 0.5);
+      if (side) {
+        const top = Math.floor(uniforms(seed, STREAM.MASK_TOP, 1)[0] * (FIELD - side + 1));
+        const left = Math.floor(uniforms(seed, STREAM.MASK_LEFT, 1)[0] * (FIELD - side + 1));
+        for (let y = top; y < top + side; y++) out.fill(0, y * FIELD + left, y * FIELD + left + side);
+      }
+    } else {
+      throw new Error(`unknown noise kind ${kind}`);
+    }
+    return out;
+  }
+
+  /* Mean squared error per pixel between two images of the same size (float64 sums), and PSNR (peak 1). */
+  function mse(output, target) {
+    let sum = 0;
+    for (let i = 0; i < target.length; i++) sum += (output[i] - target[i]) ** 2;
+    return sum / target.length;
+  }
+  const psnr = (error) => 10 * Math.log10(1 / Math.max(error, 10 ** (-PSNR_CAP_DB / 10)));
+
+  /* An image in [0, 1] as bytes, rounded half up: as_pixels. */
+  const asPixels = (image) => Uint8Array.from(image, (v) => Math.floor(Math.min(Math.max(v, 0), 1) * 255 + 0.5));
+
+  const api = {FIELD, sketchToMnist, uniforms, pageNoise, mse, psnr, asPixels, mix32};
+  root.aeDigit = api;
+  if (typeof module !== "undefined") module.exports = api;
+})(typeof window !== "undefined" ? window : globalThis);

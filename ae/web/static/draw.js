@@ -1,0 +1,311 @@
+/* The Draw tab in the visitor's page: every stroke, slider step and New noise is computed here, with the same
+ * networks the server runs (their ONNX exports, in ONNX Runtime Web), and painted with no request.
+ *
+ * The server stays the source of truth and the fallback: until the models are ready here (or if they cannot
+ * start: WebAssembly blocked, a file that will not load), and while the visitor uses a model of their own from
+ * the Train tab, each update is asked of the server instead (the view's "fallback" event, api_name "draw"),
+ * and its answer, ae.web.draw_tab.draw_update's record, is painted by the same code as the page's own result.
+ *
+ * app.py mounts it from the view's js_on_load: aeStudio.mount(element, props, watch, askServer).
+ */
+(function () {
+  "use strict";
+  const D = window.aeDigit;
+  const N = D.FIELD * D.FIELD;
+  const SVG = "http://www.w3.org/2000/svg";
+  const studio = window.aeStudio = {
+    engine: "loading",  // "loading", "page" (models ready here) or "server" (they could not start)
+    last: null,         // what is painted: {source, status, clean, noisy, outputs, metrics, sweep, yours}
+    updates: 0,         // painted updates, for the tests and the benchmark
+    busy: () => running || again,  // an update is being computed, or waits to be
+  };
+  let config = null, askServer = null, sessions = {}, running = false, again = false, wantFinal = false;
+  let lastAsked = -Infinity;
+  let drawing = null, drawingVersion = 0, noise = {kind: "gaussian", amount: 0, seed: 0};
+  let yours = [];  // models the visitor trained and uses: those panels come from the server
+  let cleanCache = {version: -1, digit: null}, sweepCache = {key: null, curves: null};
+
+  /* ---------- settings, read as the server reads them (draw_tab.NoiseSettings.parse) ---------- */
+  function parseNoise(kind, amount, seed) {
+    amount = Number(amount);
+    amount = Number.isFinite(amount) ? Math.min(Math.max(amount, 0), 1) : 0;
+    seed = Math.trunc(Number(seed));
+    seed = Number.isFinite(seed) ? ((seed % 2 ** 31) + 2 ** 31) % 2 ** 31 : 0;
+    return {kind: config.noise_labels[kind] ? kind : "gaussian", amount, seed};
+  }
+
+  /* ---------- the models ---------- */
+  function loadScript(src) {
+    return new Promise((resolve, reject) => {
+      const script = Object.assign(document.createElement("script"), {src, onload: resolve,
+                                   onerror: () => reject(new Error(`could not load ${src}`))});
+      document.head.appendChild(script);
+    });
+  }
+  async function unpacked(url) {  // the runtime's binary, stored gzipped (ae/web/vendor.py)
+    const answer = await fetch(url);
+    if (!answer.ok) throw new Error(`could not load ${url}`);
+    return new Response(answer.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
+  }
+  async function startModels(base) {
+    if (typeof WebAssembly === "undefined") throw new Error("this browser has no WebAssembly");
+    if (typeof ort === "undefined") await loadScript(base + "ort/ort.wasm.min.js");
+    ort.env.wasm.numThreads = 1;  // threads need cross-origin isolation, which Spaces pages do not have
+    ort.env.wasm.wasmPaths = base + "ort/";
+    ort.env.wasm.wasmBinary = await unpacked(`${base}ort/ort-wasm-simd-threaded.wasm.gz?v=${config.runtime_sha256.slice(0, 16)}`);
+    const loaded = {};
+    for (const model of config.models)
+      loaded[model.name] = await ort.InferenceSession.create(`${base}models/${model.file}?v=${model.sha256.slice(0, 16)}`,
+                                                              {executionProviders: ["wasm"]});
+    sessions = loaded;
+  }
+  async function reconstruct(name, batch, count) {
+    const input = new ort.Tensor("float32", batch, [count, 1, D.FIELD, D.FIELD]);
+    return (await sessions[name].run({digits: input})).reconstructions.data;
+  }
+
+  /* ---------- one update, computed here ---------- */
+  function cleanDigit() {
+    if (cleanCache.version !== drawingVersion) {
+      const {canvas, context} = drawing;
+      const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
+      cleanCache = {version: drawingVersion, digit: D.sketchToMnist(pixels, canvas.width, canvas.height)};
+    }
+    return cleanCache.digit;
+  }
+  /* One update: the noisy digit through every model and, once the pen has lifted (`final`), the noise sweep
+   * too, in the same batch: the noisy copy, then the digit at each amount of the sweep (the curves do not
+   * depend on the slider's amount, so they are kept until the drawing, the noise type or the seed changes).
+   * While the pen moves, the sweep waits: the outputs follow the pen at the screen's pace. */
+  async function computeHere(final) {
+    const clean = drawing && !drawing.empty ? cleanDigit() : null;
+    if (!clean) return blank(config.empty_prompt);
+    const noisy = D.pageNoise(clean, noise.kind, noise.amount, noise.seed);
+    const key = `${drawingVersion}|${noise.kind}|${noise.seed}`, amounts = config.sweep_amounts;
+    const sweeping = final && sweepCache.key !== key, count = sweeping ? 1 + amounts.length : 1;
+    const batch = new Float32Array(count * N);
+    batch.set(noisy);
+    if (sweeping) amounts.forEach((amount, i) => batch.set(D.pageNoise(clean, noise.kind, amount, noise.seed), (i + 1) * N));
+    const outputs = {}, metrics = {}, curves = {};
+    for (const model of config.models) {
+      const out = await reconstruct(model.name, batch, count), first = out.subarray(0, N), error = D.mse(first, clean);
+      outputs[model.name] = D.asPixels(first);
+      metrics[model.name] = {mse: error, psnr: D.psnr(error)};
+      if (sweeping) curves[model.name] = amounts.map((_, i) => D.mse(out.subarray((i + 1) * N, (i + 2) * N), clean));
+    }
+    if (sweeping) sweepCache = {key, curves};
+    paint({source: "page", status: config.status, noise: {...noise}, clean: D.asPixels(clean), noisy: D.asPixels(noisy),
+           outputs, metrics, sweep: sweepCache.key === key ? {amounts, mse: sweepCache.curves} : undefined, yours: []});
+  }
+  function blank(status) {
+    paint({source: "page", status, noise: {...noise}, clean: null, noisy: null, outputs: {}, metrics: {},
+           sweep: null, yours: []});
+  }
+
+  /* ---------- updates in order: one at a time, and the latest request always runs last ---------- */
+  function update(final = true) {
+    wantFinal = wantFinal || final;
+    if (running) { again = true; return; }
+    running = true;
+    (async () => {
+      try {
+        do {
+          again = false;
+          const thisFinal = wantFinal;
+          wantFinal = false;
+          if (studio.engine === "page" && !yours.length) await computeHere(thisFinal);
+          else if (thisFinal || performance.now() - lastAsked > config.live_interval_ms) {
+            // The server follows a moving pen at its own pace: one request per interval at most.
+            lastAsked = performance.now();
+            if (drawing) drawing.sync();
+            askServer();
+          }
+        } while (again);
+      } catch (error) {
+        console.warn("ae-studio: computing in the page failed, asking the server instead:", error);
+        studio.engine = "server"; showEngine(); askServer();
+      } finally { running = false; }
+    })();
+  }
+
+  /* ---------- the server's answer (draw_update's record), painted by the same code ---------- */
+  async function fromServer(record) {
+    if (!record || typeof record !== "object") return;
+    const hadYours = yours.length > 0;
+    yours = record.yours || [];
+    if (studio.engine === "page" && !yours.length) {  // the page answers for itself (again)
+      if (hadYours) update();
+      return;
+    }
+    const [clean, noisy, ...outputs] = await Promise.all([record.clean, record.noisy,
+      ...config.models.map((m) => record.outputs[m.name])].map(decode));
+    paint({source: "server", status: record.status, noise: record.noise, clean, noisy,
+           outputs: Object.fromEntries(config.models.map((m, i) => [m.name, outputs[i]]).filter(([, v]) => v)),
+           metrics: record.metrics || {}, sweep: record.sweep, yours});
+  }
+  async function decode(url) {  // a greyscale PNG data URL -> 784 bytes
+    if (!url) return null;
+    const image = new Image();
+    image.src = url;
+    await image.decode();
+    const canvas = scratch(D.FIELD, D.FIELD);
+    canvas.getContext("2d").drawImage(image, 0, 0);
+    const rgba = canvas.getContext("2d").getImageData(0, 0, D.FIELD, D.FIELD).data;
+    return Uint8Array.from({length: N}, (_, i) => rgba[4 * i]);
+  }
+
+  /* ---------- painting ---------- */
+  const scratchCanvases = {};
+  function scratch(width, height) {
+    const key = `${width}x${height}`;
+    if (!scratchCanvases[key]) Object.assign(scratchCanvases[key] = document.createElement("canvas"), {width, height});
+    return scratchCanvases[key];
+  }
+  function pngOf(rgb, width, height) {  // rgb: a function (index) -> [r, g, b]
+    const canvas = scratch(width, height), context = canvas.getContext("2d");
+    const image = context.createImageData(width, height);
+    for (let i = 0; i < width * height; i++) { image.data.set(rgb(i), 4 * i); image.data[4 * i + 3] = 255; }
+    context.putImageData(image, 0, 0);
+    return canvas.toDataURL("image/png");
+  }
+  const greyPng = (pixels) => pngOf((i) => [pixels[i], pixels[i], pixels[i]], D.FIELD, D.FIELD);
+  function show(id, src, alt) {
+    const box = document.getElementById(id);
+    if (!box) return;
+    let image = box.querySelector("img");
+    if (!src) { if (image) image.remove(); box.classList.add("empty"); return; }
+    if (!image) { image = box.appendChild(document.createElement("img")); }
+    image.alt = alt;
+    if (image.getAttribute("src") !== src) image.src = src;
+    box.classList.remove("empty");
+  }
+  function text(id, value) {
+    const element = document.getElementById(id);
+    if (element && element.textContent !== value) element.textContent = value;
+  }
+  function errorStrip(painted) {  // every model's |output - clean| side by side, one white pixel apart
+    const width = config.models.length * (D.FIELD + 1) - 1, heat = config.heat;
+    return pngOf((i) => {
+      const y = Math.floor(i / width), x = i % width, k = Math.floor(x / (D.FIELD + 1)), column = x % (D.FIELD + 1);
+      if (column === D.FIELD) return [255, 255, 255];
+      const out = painted.outputs[config.models[k].name], p = y * D.FIELD + column;
+      return heat[Math.abs(out[p] - painted.clean[p])];
+    }, width, D.FIELD);
+  }
+  function paint(painted) {
+    studio.last = painted;
+    studio.updates += 1;
+    const has = painted.clean !== null;
+    text("status", painted.status);
+    show("preview", has && greyPng(painted.clean), "Your digit as the models see it, 28 by 28 pixels");
+    show("noisy", has && greyPng(painted.noisy), "The noisy copy fed to every model");
+    for (const model of config.models) {
+      const out = painted.outputs[model.name], metric = painted.metrics[model.name];
+      show(`out-${model.name}`, out && greyPng(out), `${model.title}: its reconstruction`);
+      text(`metrics-${model.name}`, metric ? (painted.yours.includes(model.name) ? "Yours (Train tab) · " : "")
+           + `MSE ${metric.mse.toFixed(4)} · PSNR ${metric.psnr.toFixed(1)} dB` : "");
+    }
+    show("error-maps", has && config.models.every((m) => painted.outputs[m.name]) && errorStrip(painted),
+         "Error maps, left to right: " + config.models.map((m) => m.short).join(", "));
+    const chart = document.getElementById("sweep");  // left as it is while the pen moves (sweep undefined)
+    if (chart && painted.sweep !== undefined) chart.replaceChildren(...(painted.sweep ? sweepChart(painted) : [placeholder()]));
+    document.dispatchEvent(new CustomEvent("ae-studio-painted", {detail: painted}));  // for the benchmark
+  }
+  function placeholder() {
+    const note = document.createElement("p");
+    note.className = "placeholder";
+    note.textContent = "Each model's error on your digit as the noise grows appears here once you draw.";
+    return note;
+  }
+
+  /* The noise sweep: MSE against the noise amount, one line per model, the slider's amount dashed. */
+  function sweepChart(painted) {
+    const [width, height] = [560, 240], [left, right, top, bottom] = [56, 12, 16, 40];
+    const amounts = painted.sweep.amounts, curves = painted.sweep.mse;
+    const most = Math.max(...config.models.flatMap((m) => curves[m.name] || []), 1e-6);
+    const power = 10 ** Math.floor(Math.log10(most));
+    const yTop = [1, 2, 2.5, 5, 10].map((s) => s * power).find((v) => v >= most);
+    const xOf = (x) => left + x * (width - left - right), yOf = (y) => height - bottom - Math.min(y, yTop) / yTop * (height - top - bottom);
+    const node = (name, attributes, ...children) => {
+      const element = document.createElementNS(SVG, name);
+      for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, value);
+      element.append(...children);
+      return element;
+    };
+    const tip = (words) => node("title", {}, words);
+    const label = config.noise_labels[painted.noise.kind];
+    const svg = node("svg", {viewBox: `0 0 ${width} ${height}`, role: "img",
+                             "aria-label": `Each model's MSE on your digit against the amount of ${label} noise`});
+    const group = svg.appendChild(node("g", {"font-size": 14, fill: "#555"}));
+    for (let k = 0; k <= 5; k++) {
+      const v = +(yTop * k / 5).toPrecision(6), y = yOf(v).toFixed(1);
+      group.append(node("line", {x1: left, y1: y, x2: width - right, y2: y, stroke: "#ddd"}),
+                   node("text", {x: left - 6, y: (+y + 4).toFixed(1), "text-anchor": "end"}, String(v)));
+    }
+    for (let k = 0; k <= 5; k++)
+      group.append(node("text", {x: xOf(k / 5).toFixed(1), y: height - bottom + 18, "text-anchor": "middle"}, String(k / 5)));
+    const at = xOf(painted.noise.amount).toFixed(1);
+    group.append(node("line", {x1: at, y1: top, x2: at, y2: height - bottom, stroke: "#777", "stroke-dasharray": "4 3"},
+                      tip(`your noise amount, ${painted.noise.amount}`)));
+    config.models.forEach((model) => {
+      const curve = curves[model.name];
+      if (!curve) return;
+      const points = amounts.map((a, i) => [xOf(a).toFixed(1), yOf(curve[i]).toFixed(1)]);
+      group.append(node("polyline", {fill: "none", stroke: model.colour, "stroke-width": 2,
+                                     points: points.map((p) => p.join(",")).join(" ")}));
+      points.forEach(([x, y], i) => group.append(node("circle", {cx: x, cy: y, r: 3, fill: model.colour},
+        tip(`${model.short}, noise ${amounts[i]}: MSE ${curve[i].toFixed(4)}`))));
+    });
+    svg.append(node("text", {x: (left + width - right) / 2, y: height - 4, "text-anchor": "middle", "font-size": 14, fill: "#555"},
+                    `noise amount (${label})`),
+               node("text", {transform: `translate(14 ${(top + height - bottom) / 2}) rotate(-90)`, "text-anchor": "middle",
+                             "font-size": 14, fill: "#555"}, "MSE vs your clean digit"));
+    const legend = document.createElement("div");
+    legend.className = "chart-legend";
+    for (const [name, colour] of [...config.models.map((m) => [m.short + (painted.yours.includes(m.name) ? " (yours)" : ""), m.colour]),
+                                  ["your noise amount", "#777"]]) {
+      const item = legend.appendChild(document.createElement("span")), swatch = document.createElement("i");
+      swatch.style.background = colour;
+      item.append(swatch, name);
+    }
+    return [legend, svg];
+  }
+  function showEngine() {
+    const note = document.getElementById("engine-note");
+    if (note) note.textContent = config.engine_notes[studio.engine];
+    document.getElementById("draw-view")?.setAttribute("data-engine", studio.engine);
+  }
+
+  /* ---------- wiring ---------- */
+  studio.mount = function (element, props, watch, fallback) {
+    config = props.config;
+    askServer = fallback;
+    noise = parseNoise(config.noise.kind, config.noise.amount, config.noise.seed);
+    document.addEventListener(config.drawing_event, (event) => {
+      drawingVersion += 1;
+      drawing = event.detail;
+      update(event.detail.final);
+    });
+    watch("value", () => fromServer(props.value));
+    studio.noise = (kind, amount, seed) => {
+      const next = parseNoise(kind, amount, seed);
+      if (next.kind === noise.kind && next.amount === noise.amount && next.seed === noise.seed) return;
+      noise = next;
+      if (drawing && !drawing.empty) update();
+    };
+    showEngine();
+    const started = performance.now();
+    startModels(new URL(config.static_url, document.baseURI).href).then(() => {
+      studio.engine = "page";
+      studio.readyMs = performance.now() - started;
+      showEngine();
+      if (drawing) update();  // whatever the server painted meanwhile is now the page's to paint
+    }, (error) => {
+      console.warn("ae-studio: the models cannot run in this page; the server computes every update:", error);
+      studio.engine = "server";
+      showEngine();
+    });
+    paint({source: "page", status: config.empty_prompt, noise, clean: null, noisy: null, outputs: {}, metrics: {},
+           sweep: null, yours: []});
+  };
+})();

@@ -1,0 +1,91 @@
+"""The files the page loads: ONNX Runtime Web as vendored, the models' ONNX exports as committed (current with
+the checkpoints, the same networks as PyTorch), and every script at least valid JavaScript."""
+
+import gzip
+import hashlib
+import json
+import shutil
+import subprocess
+
+import numpy as np
+import onnxruntime
+import pytest
+import torch
+
+from ae.checkpoints import CHECKPOINT_DIR, file_sha256, load_pretrained, weights_path
+from ae.export import MANIFEST, MODELS_DIR, to_onnx
+from ae.models import DRAW_TAB_MODELS
+from ae.web.common import STATIC
+from ae.web.draw_view import view_config
+from ae.web.vendor import FILES, GZIPPED, ORT_DIR, SUMS, sha256_lines
+
+AE = STATIC.parents[1]  # the package: the page's scripts and the benchmark's
+MAX_MODEL_BYTES = 6_000_000  # all of the Draw tab's models together: what a first visit downloads besides the runtime
+
+
+@pytest.fixture(scope="module")
+def manifest():
+    return json.loads(MANIFEST.read_text())
+
+
+def test_the_runtime_files_are_the_ones_recorded():
+    assert SUMS.read_text() == sha256_lines(ORT_DIR, FILES)  # the binary unpacked, as npm publishes it
+    assert sorted(path.name for path in ORT_DIR.iterdir()) == sorted(
+        ["NOTICE", SUMS.name, *[name + ".gz" if name == GZIPPED else name for name in FILES]])
+    assert max(path.stat().st_size for path in STATIC.rglob("*")) < 10_000_000  # under the Hub's LFS threshold
+    assert "onnxruntime-web 1.30.0" in (ORT_DIR / "NOTICE").read_text()
+    assert f"ort/{FILES[0]}" in (STATIC / "draw.js").read_text()  # the script the page loads
+
+
+def test_every_model_is_exported_from_the_committed_checkpoint(manifest):
+    assert list(manifest) == DRAW_TAB_MODELS
+    for name, entry in manifest.items():
+        path = MODELS_DIR / entry["file"]
+        assert entry["sha256"] == file_sha256(path) and entry["bytes"] == path.stat().st_size, name
+        assert entry["checkpoint_sha256"] == file_sha256(weights_path(name, CHECKPOINT_DIR)), (
+            f"{name} was retrained since its export: run `python -m ae.export`")
+    assert sum(entry["bytes"] for entry in manifest.values()) <= MAX_MODEL_BYTES
+
+
+def test_the_exports_compute_what_pytorch_computes(manifest, mnist_test):
+    digits = mnist_test[0][:64]
+    noisy = (digits + 0.4 * torch.randn(digits.shape, generator=torch.Generator().manual_seed(0))).clamp(0, 1)
+    for name, entry in manifest.items():
+        session = onnxruntime.InferenceSession(str(MODELS_DIR / entry["file"]), providers=["CPUExecutionProvider"])
+        for batch in (digits[:1], noisy):  # one digit, as a stroke asks; a batch, as the noise sweep asks
+            (exported,) = session.run(None, {"digits": batch.numpy()})
+            with torch.no_grad():
+                expected = load_pretrained(name)(batch).numpy()
+            assert np.abs(exported - expected).max() < 1e-4, name  # float32 rounding; a grey level is 4e-3
+
+
+@pytest.mark.slow  # the ONNX exporter
+def test_one_command_exports_the_same_bytes_again(manifest):
+    """`python -m ae.export` is deterministic: the committed file is what it writes (the smallest model, for time)."""
+    assert hashlib.sha256(to_onnx(load_pretrained("conv"))).hexdigest() == manifest["conv"]["sha256"]
+
+
+def test_the_page_is_told_each_models_file_and_hash(manifest):
+    config = view_config("gaussian", 0.3, 0)
+    assert [(m["name"], m["file"], m["sha256"]) for m in config["models"]] == [
+        (name, entry["file"], entry["sha256"]) for name, entry in manifest.items()]
+
+
+def test_the_download_table_in_the_docs_is_the_files(manifest):
+    """docs/speed.md says what a first visit downloads: each figure is the files' own size."""
+    table = (AE.parent / "docs" / "speed.md").read_text()
+    gzipped = lambda paths: sum(len(gzip.compress(path.read_bytes(), 9)) for path in paths)  # noqa: E731
+    scripts = [ORT_DIR / name for name in FILES if name != GZIPPED]
+    models = [MODELS_DIR / entry["file"] for entry in manifest.values()]
+    binary = ORT_DIR / f"{GZIPPED}.gz"
+    assert f"| {sum(p.stat().st_size for p in scripts):,} | {gzipped(scripts):,} |" in table
+    assert f"| {binary.stat().st_size:,} | ({len(gzip.decompress(binary.read_bytes())):,} unpacked) |" in table
+    assert f"| {sum(p.stat().st_size for p in models):,} | {gzipped(models):,} |" in table
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+@pytest.mark.parametrize("script", sorted(str(path.relative_to(AE)) for path in AE.rglob("*.js")
+                                           if "ort" not in path.parts))
+def test_every_script_is_valid_javascript(script):
+    result = subprocess.run(["node", "--check", str(AE / script)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,138 @@
+"""The page and the server show the same thing: in Chromium, the Draw tab computes each case itself (ONNX Runtime
+Web), and the same drawing and noise are sent to the public `/draw`; every panel must agree within 2/255 per
+pixel, every metric and every point of the noise sweep within 1%. Then the page with WebAssembly blocked: it must
+fall back to the server and still paint every panel, with no page error.
+"""
+
+import base64
+import io
+import itertools
+
+import numpy as np
+import pytest
+from gradio_client import Client
+from PIL import Image
+from playwright.sync_api import expect, sync_playwright
+
+from ae.bench.browser import ONE, SEVEN, ZIGZAG, Visitor, launch, served_app
+from ae.web.dataurl import read_png_data_url
+from ae.web.draw_tab import HEAT, MODEL_NAMES
+
+TIMEOUT = 20_000
+PIXELS = 2  # of 255: the most a panel's pixel may differ between the page and the server
+RELATIVE = 0.01  # the most a metric or a sweep point may differ
+SHAPES = [SEVEN, ONE, ZIGZAG, [(0.2, 0.8), (0.5, 0.1), (0.8, 0.8), (0.35, 0.5), (0.65, 0.5)],  # an A
+          [(0.5, 0.2), (0.3, 0.5), (0.5, 0.8), (0.7, 0.5), (0.5, 0.2)]]  # a 0
+KINDS = ["gaussian", "salt_pepper", "mask"]
+AMOUNTS = [0.0, 0.15, 0.3, 0.5, 0.85, 1.0]
+SEEDS = [0, 7, 12345, 2**31 - 1]
+
+
+def cases() -> list[tuple[str, object, tuple[str, float, int]]]:
+    """(what is drawn, which, (noise kind, amount, seed)): the ten examples, then five strokes four times each."""
+    settings = itertools.cycle(itertools.product(KINDS, AMOUNTS, SEEDS[:2]))
+    drawn = [("example", index) for index in range(10)] + [("stroke", shape) for shape in SHAPES for _ in range(4)]
+    seeds = itertools.cycle(SEEDS)
+    return [(what, which, (kind, amount, next(seeds))) for (what, which), (kind, amount, _) in zip(drawn, settings)]
+
+
+@pytest.fixture(scope="module")
+def served():
+    with served_app({"GRADIO_SSR_MODE": "False"}) as (url, _, _):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
+
+
+def png(url: str) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.partition(",")[2]))).convert("RGB")).astype(int)
+
+
+def shown(page) -> dict:
+    """What the page paints (its images, decoded) and the numbers behind its text and chart."""
+    sources = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll(
+        '#preview img, #noisy img, [id^=out-] img, #error-maps img')].map((i) => [i.parentElement.id, i.src]))""")
+    numbers = page.evaluate("({metrics: aeStudio.last.metrics, sweep: aeStudio.last.sweep, "
+                            "source: aeStudio.last.source})")
+    return {"images": {key: png(url) for key, url in sources.items()}, **numbers}
+
+
+def wait_until_settled(page, noise, before: int):
+    page.wait_for_function("""([noise, before]) => aeStudio.updates > before && !aeStudio.busy() && aeStudio.last.sweep
+        && aeStudio.last.noise.kind === noise[0] && aeStudio.last.noise.amount === noise[1]
+        && aeStudio.last.noise.seed === noise[2]""", arg=[list(noise), before], timeout=TIMEOUT)
+
+
+def assert_same(page_shows: dict, record: dict, case):
+    grey = {"preview": record["clean"], "noisy": record["noisy"],
+            **{f"out-{name}": record["outputs"][name] for name in MODEL_NAMES}}
+    for panel, url in grey.items():
+        expected = read_png_data_url(url).astype(int)
+        assert np.abs(page_shows["images"][panel][..., 0] - expected).max() <= PIXELS, (case, panel)
+    clean = read_png_data_url(record["clean"]).astype(int)
+    errors = [HEAT[np.abs(read_png_data_url(record["outputs"][name]).astype(int) - clean)] for name in MODEL_NAMES]
+    strip = page_shows["images"]["error-maps"]
+    for k, expected in enumerate(errors):
+        painted = strip[:, k * 29:k * 29 + 28].astype(int)  # back to error levels: the nearest colour of the table
+        levels = np.abs(painted[..., None, :] - HEAT[None, None].astype(int)).sum(-1).argmin(-1)
+        expected_levels = np.abs(expected[..., None, :].astype(int) - HEAT[None, None].astype(int)).sum(-1).argmin(-1)
+        assert np.abs(levels - expected_levels).max() <= 2 * PIXELS, (case, "error map", k)
+    for name in MODEL_NAMES:
+        for metric in ("mse", "psnr"):
+            expected = record["metrics"][name][metric]
+            assert page_shows["metrics"][name][metric] == pytest.approx(expected, rel=RELATIVE), (case, name, metric)
+        expected = record["sweep"]["mse"][name]
+        assert page_shows["sweep"]["mse"][name] == pytest.approx(expected, rel=RELATIVE, abs=1e-6), (case, name)
+    assert page_shows["sweep"]["amounts"] == record["sweep"]["amounts"]
+
+
+def test_the_page_and_the_server_agree_on_every_case(served, browser):
+    assert len(cases()) >= 30
+    visitor = Visitor(browser, served)
+    client = Client(served, verbose=False)
+    page = visitor.page
+    expect(page.locator("#draw-view")).to_have_attribute("data-engine", "page", timeout=TIMEOUT)
+    for case in cases():
+        what, which, noise = case
+        page.evaluate("(noise) => aeStudio.noise(...noise)", list(noise))
+        page.wait_for_function("!aeStudio.busy()", timeout=TIMEOUT)
+        before = page.evaluate("aeStudio.updates")
+        if what == "example":
+            page.locator("#examples button").nth(which).click()
+        else:
+            page.locator('#sketch [data-action="clear"]').click()
+            visitor.stroke(which)
+        wait_until_settled(page, noise, before)
+        page_shows = shown(page)
+        assert page_shows["source"] == "page", case
+        drawing = page.evaluate("document.querySelector('#sketch canvas').toDataURL('image/png')")
+        assert_same(page_shows, client.predict(drawing, *noise, api_name="/draw"), case)
+    visitor.close()
+    assert visitor.errors == []
+
+
+def test_with_webassembly_blocked_the_server_paints_every_panel(served, browser):
+    visitor = Visitor(browser, served, block=["**/ort/**"])
+    client = Client(served, verbose=False)
+    page = visitor.page
+    expect(page.locator("#draw-view")).to_have_attribute("data-engine", "server", timeout=TIMEOUT)
+    expect(page.locator("#engine-note")).to_contain_text("Computed on the server")
+    before = page.evaluate("aeStudio.updates")
+    visitor.stroke(SEVEN)
+    wait_until_settled(page, ("gaussian", 0.3, 0), before)
+    # The server answered while the pen moved too: wait for the answer to the finished drawing (no paint for 1 s).
+    page.wait_for_function("""() => { const now = performance.now(), seen = window.lastSeen || {};
+        if (seen.updates !== aeStudio.updates) window.lastSeen = {updates: aeStudio.updates, at: now};
+        return now - window.lastSeen.at > 1000; }""", timeout=TIMEOUT, polling=100)
+    page_shows = shown(page)
+    assert page_shows["source"] == "server"
+    drawing = page.evaluate("document.querySelector('#sketch canvas').toDataURL('image/png')")
+    assert_same(page_shows, client.predict(drawing, "gaussian", 0.3, 0, api_name="/draw"), "fallback")
+    visitor.close()
+    assert [error for error in visitor.errors if "/ort/" not in error and "Failed to load resource" not in error] == []
