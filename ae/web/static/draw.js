@@ -114,18 +114,19 @@
           const thisFinal = wantFinal;
           wantFinal = false;
           if (studio.engine === "page" && !yours.length) await computeHere(thisFinal);
-          else if (thisFinal || performance.now() - lastAsked > config.live_interval_ms) {
-            // The server follows a moving pen at its own pace: one request per interval at most.
-            lastAsked = performance.now();
-            if (drawing) drawing.sync();
-            askServer();
-          }
+          // The server follows a moving pen at its own pace: one request per interval at most.
+          else if (thisFinal || performance.now() - lastAsked > config.live_interval_ms) fromTheServer();
         } while (again);
       } catch (error) {
         console.warn("ae-studio: computing in the page failed, asking the server instead:", error);
-        studio.engine = "server"; showEngine(); askServer();
+        studio.engine = "server"; showEngine(); fromTheServer();
       } finally { running = false; }
     })();
+  }
+  function fromTheServer() {  // the drawing as the server will read it, then the view's fallback event
+    lastAsked = performance.now();
+    if (drawing) drawing.sync();
+    askServer();
   }
 
   /* ---------- the server's answer (draw_update's record), painted by the same code ---------- */
@@ -305,7 +306,6 @@
       studio.engine = "server";
       showEngine();
     });
-    paint({source: "page", status: config.empty_prompt, noise, clean: null, noisy: null, outputs: {}, metrics: {},
-           sweep: null, yours: []});
+    blank(config.empty_prompt);
   };
 })();
