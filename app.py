@@ -23,6 +23,7 @@ from ae.models import MODELS, PRINCIPAL_START_IMAGES, VAE  # noqa: E402
 from ae.web import charts, draw_tab, gradio_fixes, latent_tab, train_tab  # noqa: E402
 from ae.web.common import STATIC, pretrained, static_text  # noqa: E402
 from ae.web.draw_view import draw_more, draw_view, view_config  # noqa: E402
+from ae.web.latent_view import lens_view, slider_view  # noqa: E402
 from ae.web.pad import drawing_pad, example_strip  # noqa: E402
 
 gradio_fixes.tune_malloc()
@@ -35,6 +36,7 @@ except CheckpointError as err:
 
 NEW_SEED_JS = "() => Math.floor(Math.random() * 2147483648)"  # new noise is picked in the page: no round trip
 NOISE_JS = "(kind, amount, seed) => { aeStudio.noise(kind, amount, seed); }"  # the page's Draw tab redraws itself
+SLIDERS_JS = "(model, ...values) => { aeStudio.latent.sliders(model, values); }"  # and the Latent tab's sliders
 START_NOISE = {"kind": "gaussian", "amount": 0.3, "seed": 0}
 DRAW_BATCH = 8  # /draw requests answered together: Gradio's work per event is paid once per batch
 
@@ -84,7 +86,7 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
     with gr.Tab("Latent space", elem_id="latent-tab") as latent_page:
         gr.Markdown("Every model squeezes a digit into a code. Here are the codes of 2,000 MNIST test digits on a "
                     "plane: for the two models whose code is two numbers, the code itself; for the others, the two "
-                    "directions in which their codes vary most (principal components). Click anywhere to see what "
+                    "directions in which their codes vary most (principal components). Point anywhere to see what "
                     "the decoder draws there, even where no digit lives. Compare the VAE with its plain twin: the "
                     "same network and code size, but only the VAE was trained to fill its plane.")
         latent_order = sorted(MODELS, key=lambda name: MODELS[name].code_size() != 2)  # the 2-D models first
@@ -98,9 +100,8 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                 latent_map = digit_image("latent-map", height=500)
             with gr.Column(scale=2):
                 click_note = gr.Markdown(latent_tab.CLICK_PROMPT, elem_id="click-note")
-                caption("Decoded at the clicked point")
-                clicked = digit_image("clicked")
-                caption("Nearest test digits in code space")
+                lens = lens_view()
+                caption("Nearest test digits in code space, to the clicked point")
                 neighbours = digit_image("neighbours", height=90)
         gr.Markdown("### Move along the map's axes\nSliders start at your drawing's code: the decoder redraws at "
                     "once. For a large code, the first components change the most.")
@@ -112,8 +113,7 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                                      elem_id=f"pc-{k + 1}") for k in range(latent_tab.COMPONENTS)]
                 reset = gr.Button("Reset to my drawing", elem_id="reset")
             with gr.Column(scale=2):
-                caption("Decoded from the sliders")
-                slider_digit = digit_image("slider-digit")
+                sliders_digit = slider_view()
         gr.Markdown("### Sample: new digits from the VAE's prior")
         with gr.Row():
             with gr.Column(scale=1, min_width=160):
@@ -192,20 +192,22 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
     # A model switch and a tab visit redraw the whole tab; slider moves by a person (not by the switch, which
     # sets them) decode the sliders.
     latent_panels = {"latent_map": latent_map, "grid": grid, "grid_note": grid_note, "hint": hint,
-                     **{f"slider_{k + 1}": slider for k, slider in enumerate(sliders)}, "slider_digit": slider_digit,
-                     "clicked": clicked, "neighbours": neighbours, "click_note": click_note, "samples": samples,
+                     **{f"slider_{k + 1}": slider for k, slider in enumerate(sliders)}, "slider_view": sliders_digit,
+                     "lens": lens, "neighbours": neighbours, "click_note": click_note, "samples": samples,
                      "sample_note": sample_note}
     switch_outputs = [latent_panels[name] for name in latent_tab.SWITCH_OUTPUTS]  # by name: a missing one fails here
     model_choice.change(latent_tab.switch_model, [model_choice, sketch], switch_outputs, trigger_mode="always_last",
                         api_name="latent_switch")
     latent_page.select(latent_tab.switch_model, [model_choice, sketch], switch_outputs, api_name=False).then(
         latent_tab.interpolate, [start, end, sketch], [interpolation, interpolation_note], api_name=False)
-    latent_map.select(latent_tab.click_map, [model_choice, sketch], [latent_map, clicked, neighbours, click_note],
+    latent_map.select(latent_tab.click_map, [model_choice, sketch], [latent_map, lens, neighbours, click_note],
                       api_name=False)  # needs a click: not an API
-    gr.on([slider.input for slider in sliders], latent_tab.decode_sliders, [model_choice, sketch, *sliders],
-          slider_digit,
-          show_progress="hidden", trigger_mode="always_last", api_name="latent_sliders")
-    reset.click(latent_tab.reset_sliders, [model_choice, sketch], [*sliders, slider_digit], api_name=False)
+    # The page decodes the sliders' digit itself (static/latent.js); it asks the server (the view's fallback event)
+    # only while it cannot.
+    gr.on([slider.input for slider in sliders], None, [model_choice, *sliders], None, js=SLIDERS_JS)
+    sliders_digit.fallback(latent_tab.slider_record, [model_choice, sketch, *sliders], sliders_digit,
+                           show_progress="hidden", trigger_mode="always_last", api_name="latent_sliders")
+    reset.click(latent_tab.reset_sliders, [model_choice, sketch], [*sliders, sliders_digit], api_name=False)
     sample_button.click(latent_tab.sample_digits, model_choice, [samples, sample_note], api_name="latent_sample")
     interpolate_button.click(latent_tab.interpolate, [start, end, sketch], [interpolation, interpolation_note],
                              api_name="latent_interpolate")

@@ -1,62 +1,119 @@
-"""Export the Draw tab's models to ONNX, so the visitor's page runs the very networks the server runs.
+"""Export the models to ONNX, so the visitor's page runs the very networks the server runs.
 
-Each file is one model's `forward` (encode, then decode) as an ONNX graph with a dynamic batch: input `digits`
-(N, 1, 28, 28) in [0, 1], output `reconstructions` (N, 1, 28, 28). The page runs them with ONNX Runtime Web
-(ae/web/static/ort/). `models.json` beside them records each file's SHA-256 and the checkpoint it came from, so
-a test can tell when a checkpoint was retrained and its export was not redone.
+Each model becomes two graphs, its encoder and its decoder, each with a dynamic batch:
+`<name>.encoder.onnx` maps `digits` (N, 1, 28, 28) in [0, 1] to `codes` (N, *code_shape), and
+`<name>.decoder.onnx` maps `codes` back to `reconstructions` (N, 1, 28, 28). The Draw tab chains the two; the
+Latent tab runs a decoder alone on codes of its own choosing (a point under the pointer, the sliders' code).
+Only the Draw tab's models need an encoder. The plain 2-D model's decoder keeps its largest weight matrix
+(784 x 512) in float16, which keeps the page's models within their 6 MB budget; it computes in float32, and a
+test bounds what the rounding changes (under one grey level; all its weights in float16 came to two).
+The page runs the files with ONNX Runtime Web (ae/web/static/ort/).
+`models.json` beside them records each file's SHA-256 and the checkpoint it came from, so a test can tell when
+a checkpoint was retrained and its export was not redone.
 
-    python -m ae.export            # re-export every Draw tab model from checkpoints/
+    python -m ae.export            # re-export every model from checkpoints/
 """
 
 import argparse
 import io
 import json
+import math
 import warnings
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from .checkpoints import CHECKPOINT_DIR, file_sha256, load_pretrained, weights_path
-from .models import DRAW_TAB_MODELS, Autoencoder
+from .models import MODELS, Autoencoder, PlainAE2D
 from .preprocess import FIELD
 
 MODELS_DIR = Path(__file__).resolve().parent / "web" / "static" / "models"
 MANIFEST = MODELS_DIR / "models.json"
 OPSET = 20
+HALF_WEIGHTS = {PlainAE2D.name}  # decoders whose largest weights are stored in float16
+HALF_FROM = 200_000  # numbers in a weight matrix, from which it is stored so
+PARTS = {"encoder": ("digits", "codes"), "decoder": ("codes", "reconstructions")}  # part: (input, output)
 
 
-def to_onnx(model: Autoencoder) -> bytes:
-    """`model`'s forward pass as an ONNX model (bytes), batch size left open."""
+class _Part(nn.Module):
+    """One half of a model as a module of its own: its `encode` (the VAE's: the posterior mean) or `decode`."""
+
+    def __init__(self, model: Autoencoder, part: str):
+        super().__init__()
+        self.model, self.part = model.eval(), part
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model.encode(x) if self.part == "encoder" else self.model.decode(x)
+
+
+def parts(name: str) -> list[str]:
+    """The parts of a model the page needs: both for the Draw tab's, the decoder alone for the others."""
+    return list(PARTS) if MODELS[name].in_draw_tab else ["decoder"]
+
+
+def to_onnx(model: Autoencoder, part: str, half: bool = False) -> bytes:
+    """One part of `model` as an ONNX model (bytes), batch size left open; with `half`, weights in float16."""
+    example = torch.rand(2, 1, FIELD, FIELD) if part == "encoder" else torch.randn(2, *model.code_shape)
     batch = torch.export.Dim("batch", min=1, max=4096)
     buffer = io.BytesIO()
     with warnings.catch_warnings():  # the exporter's progress notes are not the caller's business
         warnings.simplefilter("ignore")
-        program = torch.onnx.export(model.eval(), (torch.rand(2, 1, FIELD, FIELD),), dynamo=True, opset_version=OPSET,
-                                    input_names=["digits"], output_names=["reconstructions"],
+        program = torch.onnx.export(_Part(model, part), (example,), dynamo=True, opset_version=OPSET,
+                                    input_names=[PARTS[part][0]], output_names=[PARTS[part][1]],
                                     dynamic_shapes=({0: batch},), verbose=False, optimize=True)
     program.save(buffer)  # weights stored inside the one file
     # The exporter notes each node's Python stack (with this checkout's paths) and module names: debugging aids
     # that would make the bytes depend on where the repository lies. The page needs none of them.
     import onnx  # a tool of the export (requirements-test.txt), not of the app
-    model = onnx.load_from_string(buffer.getvalue())
-    for node in model.graph.node:
+    graph = onnx.load_from_string(buffer.getvalue())
+    for node in graph.graph.node:
         del node.metadata_props[:]
-    return model.SerializeToString()
+    if half:
+        _store_in_half(graph)
+    return graph.SerializeToString()
+
+
+def _store_in_half(graph) -> None:
+    """Every float32 weight matrix of HALF_FROM numbers or more stored as float16 and cast back to float32 as the
+    graph starts: half its bytes, the same arithmetic on weights rounded to 11 significant bits."""
+    import onnx
+    from onnx import numpy_helper
+
+    casts = []
+    for tensor in graph.graph.initializer:
+        if tensor.data_type != onnx.TensorProto.FLOAT or math.prod(tensor.dims) < HALF_FROM:
+            continue
+        name = tensor.name
+        weights = numpy_helper.to_array(tensor).astype("float16")
+        tensor.CopyFrom(numpy_helper.from_array(weights, name + ".float16"))
+        casts.append(onnx.helper.make_node("Cast", [name + ".float16"], [name], to=onnx.TensorProto.FLOAT))
+    nodes = [*casts, *graph.graph.node]
+    del graph.graph.node[:]
+    graph.graph.node.extend(nodes)
 
 
 def export_all(directory: Path = MODELS_DIR) -> dict:
-    """Write every Draw tab model's ONNX file and the manifest; returns the manifest."""
+    """Write every model's ONNX files and the manifest; returns the manifest."""
     directory.mkdir(parents=True, exist_ok=True)
     manifest = {}
-    for name in DRAW_TAB_MODELS:
-        path = directory / f"{name}.onnx"
-        path.write_bytes(to_onnx(load_pretrained(name)))
-        manifest[name] = {"file": path.name, "sha256": file_sha256(path), "bytes": path.stat().st_size,
-                          "checkpoint_sha256": file_sha256(weights_path(name, CHECKPOINT_DIR)),
+    for name in MODELS:
+        model = load_pretrained(name)
+        entry = {}
+        for part in parts(name):
+            path = directory / f"{name}.{part}.onnx"
+            path.write_bytes(to_onnx(model, part, half=part == "decoder" and name in HALF_WEIGHTS))
+            entry[part] = {"file": path.name, "sha256": file_sha256(path), "bytes": path.stat().st_size}
+            print(f"{path.name}: {path.stat().st_size:,} bytes")
+        manifest[name] = {**entry, "checkpoint_sha256": file_sha256(weights_path(name, CHECKPOINT_DIR)),
                           "opset": OPSET, "torch": torch.__version__.split("+")[0]}
-        print(f"{name}: {path.stat().st_size:,} bytes")
     (directory / MANIFEST.name).write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
+
+
+def files(manifest: dict) -> list[dict]:
+    """Every file entry of the manifest ({file, sha256, bytes}), model by model."""
+    return [entry[part] for entry in manifest.values() for part in PARTS if part in entry]
 
 
 def main():

@@ -142,7 +142,7 @@ def test_the_server_answers_bad_input_and_keeps_serving(client):
     assert client.predict(huge, "gaussian", 0.3, 0, api_name="/draw")["clean"] is not None
     assert client.predict("vae", good, api_name="/latent_switch")[0] is not None
     decoded = client.predict("conv", good, "a", None, 1e300, 0, 0, 0, api_name="/latent_sliders")
-    assert read_png_data_url(decoded).shape == (28, 28)
+    assert read_png_data_url(decoded["image"]).shape == (28, 28)
     assert client.predict(good, "gaussian", 0.2, 0, api_name="/draw")["status"].startswith("What each model")
 
 

@@ -213,13 +213,14 @@ def test_latent_tab_every_control(visitor, server):
     latent_map = page.locator("#latent-map img")
     box = latent_map.bounding_box()
     inside = (box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.5)
-    visitor.timed(lambda: page.mouse.click(*inside), ["#latent-map", "#clicked", "#neighbours", "#click-note"])
+    visitor.timed(lambda: page.mouse.click(*inside), ["#latent-map", "#lens-digit", "#neighbours", "#click-note"])
     expect(page.locator("#click-note")).to_contain_text("Nearest test digits")
     visitor.timed(lambda: page.mouse.click(box["x"] + box["width"] * 0.97, box["y"] + box["height"] * 0.5),
-                  ["#click-note", "#clicked"])  # the legend: outside the axes
+                  ["#click-note", "#lens-digit"])  # the legend: outside the axes
     expect(page.locator("#click-note")).to_contain_text("outside the plot")
-    expect(page.locator("#clicked img")).to_have_count(0)
-    visitor.timed(lambda: page.mouse.click(*inside), ["#clicked", "#neighbours", "#click-note"])
+    page.mouse.move(0, 0)  # off the map: the lens shows the kept point, and there is none
+    expect(page.locator("#lens-digit img")).to_have_count(0)
+    visitor.timed(lambda: page.mouse.click(*inside), ["#lens-digit", "#neighbours", "#click-note"])
 
     # The tab opens on the VAE: two sliders, its latent coordinates, and a prior to sample from.
     expect(page.locator("#pc-1")).to_contain_text("z₁")
@@ -233,11 +234,11 @@ def test_latent_tab_every_control(visitor, server):
     visitor.timed(lambda: page.locator("#sample").click(), ["#samples"])  # another draw
 
     visitor.timed(lambda: page.get_by_label("Linear (784 → 32 → 784)").check(),
-                  ["#latent-map", "#manifold", "#slider-digit", "#clicked", "#neighbours", "#samples"])
-    expect(page.locator("#clicked img")).to_have_count(0)  # the previous model's decoding is gone
+                  ["#latent-map", "#manifold", "#slider-digit", "#lens-digit", "#neighbours", "#samples"])
+    expect(page.locator("#lens-digit img")).to_have_count(0)  # the previous model's decoding is gone
     expect(page.locator("#neighbours img")).to_have_count(0)
     expect(page.locator("#samples img")).to_have_count(0)
-    expect(page.locator("#click-note")).to_contain_text("Click anywhere")
+    expect(page.locator("#click-note")).to_contain_text("Click a point")
     expect(page.locator("#pc-6")).to_be_visible()
     expect(page.locator("#pc-1")).to_contain_text("component 1")
     visitor.timed(lambda: page.locator("#sample").click(), ["#sample-note"])
@@ -248,6 +249,43 @@ def test_latent_tab_every_control(visitor, server):
     visitor.timed(lambda: page.locator("#interpolate").click(), ["#interpolation", "#interpolation-note"])
     expect(page.locator("#interpolation-note")).to_contain_text("test digit 8")
     shot(visitor, "latent", server, full_page=True)
+
+
+@pytest.mark.parametrize("device", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_latent_tabs_digit_follows_a_pointer_or_a_finger_with_no_request(browser, server, device):
+    visitor = Visitor(browser, server[0], device)
+    page = visitor.page
+    expect(page.locator("#draw-view")).to_have_attribute("data-engine", "page", timeout=TIMEOUT)
+    page.get_by_role("tab", name="Latent space").click()
+    page.wait_for_function("aeStudio.latent.model() === 'vae'", timeout=TIMEOUT)
+    expect(page.locator("#lens-note")).to_contain_text("running in your browser")
+    page.locator("#latent-map img").scroll_into_view_if_needed()
+    box = page.locator("#latent-map img").bounding_box()
+    path = [(box["x"] + box["width"] * fx, box["y"] + box["height"] * 0.5) for fx in (0.3, 0.45, 0.6)]
+    asked, before, scrolled = len(visitor.requests), page.evaluate("aeStudio.latent.updates"), page.evaluate("scrollY")
+    if device is PHONE:
+        visitor.touch_drag(path)
+    else:
+        page.mouse.move(*path[0])
+        for point in path[1:]:
+            page.mouse.move(*point, steps=8)
+    page.wait_for_function("(before) => aeStudio.latent.updates >= before + 5 && !aeStudio.latent.busy()", arg=before,
+                           timeout=TIMEOUT)
+    assert page.evaluate("aeStudio.latent.last && aeStudio.latent.last.source") == "page"
+    expect(page.locator("#lens-digit img")).to_have_count(1)
+    if device is PHONE:
+        assert page.evaluate("scrollY") == scrolled  # the finger moved the lens, not the page
+    else:
+        expect(page.locator("#lens-note")).to_contain_text("Under the pointer: z₁ =")
+    page.locator("#pc-1 input[type=range]").focus()
+    before = page.evaluate("aeStudio.latent.updates")
+    page.keyboard.press("PageUp")
+    page.wait_for_function("(before) => aeStudio.latent.updates > before && !aeStudio.latent.busy()", arg=before,
+                           timeout=TIMEOUT)
+    assert page.evaluate("aeStudio.latent.sliderDigit.source") == "page"
+    assert visitor.requests[asked:] == []
+    visitor.close()
+    assert visitor.errors == []
 
 
 def test_latent_tab_without_a_drawing_says_what_to_do(visitor):

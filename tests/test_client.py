@@ -75,10 +75,11 @@ def test_export(client, drawing):
 
 def test_latent_switch(client, drawing):
     result = client.predict("linear", drawing, api_name="/latent_switch")
-    map_image, grid, grid_note, hint, *sliders, decoded, clicked, neighbours, note, samples, sample_note = result
+    map_image, grid, grid_note, hint, *sliders, decoded, lens, neighbours, note, samples, sample_note = result
     assert read_png_data_url(map_image).shape[1] > 300 and read_png_data_url(grid).shape == (420, 420)
-    assert "harder than" in hint and len(sliders) == 6 and read_png_data_url(decoded).shape == (28, 28)
-    assert clicked is None and neighbours is None and note == latent_tab.CLICK_PROMPT and "percentile" in grid_note
+    assert "harder than" in hint and len(sliders) == 6 and read_png_data_url(decoded["image"]).shape == (28, 28)
+    assert lens["point"] is None and lens["image"] is None and lens["space"]["model"] == "linear"
+    assert neighbours is None and note == latent_tab.CLICK_PROMPT and "percentile" in grid_note
     assert samples is None and sample_note == latent_tab.SAMPLE_PROMPT
 
 
@@ -91,7 +92,8 @@ def test_latent_sample(client):
 def test_latent_sliders(client, drawing):
     first = client.predict("denoise", drawing, 0, 0, 0, 0, 0, 0, api_name="/latent_sliders")
     moved = client.predict("denoise", drawing, 5, 0, 0, 0, 0, 0, api_name="/latent_sliders")
-    assert not np.array_equal(read_png_data_url(first), read_png_data_url(moved))
+    assert first["model"] == "denoise"
+    assert not np.array_equal(read_png_data_url(first["image"]), read_png_data_url(moved["image"]))
 
 
 def test_latent_interpolate(client, drawing):

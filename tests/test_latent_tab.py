@@ -8,6 +8,7 @@ import torch
 from ae import sketch_to_mnist
 from ae.models import MODELS
 from ae.web import common, latent_tab
+from ae.web.dataurl import read_png_data_url
 
 
 @pytest.fixture(scope="module", params=list(MODELS))
@@ -81,19 +82,21 @@ def test_a_click_marks_the_map_and_a_click_outside_the_axes_says_so():
     left, right = picture.x_pixels
     top, bottom = picture.y_pixels
     inside = gr.SelectData(None, {"index": [(left + right) / 2, (top + bottom) / 2], "value": None})
-    marked, digit, strip, caption = latent_tab.click_map("linear", None, inside)
-    assert digit.shape == (28, 28) and strip is not None and "Nearest" in caption
+    marked, lens, strip, caption = latent_tab.click_map("linear", None, inside)
+    assert read_png_data_url(lens["image"]).shape == (28, 28) and strip is not None and "Nearest" in caption
+    np.testing.assert_allclose(lens["point"], picture.to_data((left + right) / 2, (top + bottom) / 2))
     changed = np.argwhere((marked != picture.image).any(axis=2))
     assert np.abs(changed.mean(0) - [(top + bottom) / 2, (left + right) / 2]).max() < 2  # the diamond is there
     outside = gr.SelectData(None, {"index": [right + 20, (top + bottom) / 2], "value": None})
-    marked, digit, strip, caption = latent_tab.click_map("linear", None, outside)
-    assert digit is None and strip is None and "outside the plot" in caption
+    marked, lens, strip, caption = latent_tab.click_map("linear", None, outside)
+    assert lens["point"] is None and lens["image"] is None and strip is None and "outside the plot" in caption
     assert np.array_equal(marked, picture.image)
 
 
 def test_a_model_switch_empties_the_clicked_point(example_on_pad):
-    *_, clicked, neighbours, note, samples, sample_note = latent_tab.switch_model("denoise", example_on_pad(1))
-    assert clicked is None and neighbours is None and note == latent_tab.CLICK_PROMPT
+    *_, lens, neighbours, note, samples, sample_note = latent_tab.switch_model("denoise", example_on_pad(1))
+    assert lens["point"] is None and lens["image"] is None and neighbours is None and note == latent_tab.CLICK_PROMPT
+    assert lens["space"] == latent_tab.page_space("denoise")  # the page can decode the new model's map
     assert samples is None and sample_note == latent_tab.SAMPLE_PROMPT
 
 
@@ -214,7 +217,7 @@ def test_a_click_on_the_vae_map_decodes_exactly_there():
     picture = latent_tab.map_picture("vae")
     column, row = picture.to_pixel(0.5, -1.0)
     event = gr.SelectData(None, {"index": [column, row], "value": None})
-    _, decoded, _, _ = latent_tab.click_map("vae", None, event)
+    _, lens, _, _ = latent_tab.click_map("vae", None, event)
     x, y = picture.to_data(column, row)
     expected = latent_tab.decode("vae", np.array([[x, y]], np.float32))[0]
-    np.testing.assert_array_equal(decoded, common.as_pixels(expected))
+    np.testing.assert_array_equal(read_png_data_url(lens["image"]), common.as_pixels(expected))

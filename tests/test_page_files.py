@@ -13,14 +13,15 @@ import pytest
 import torch
 
 from ae.checkpoints import CHECKPOINT_DIR, file_sha256, load_pretrained, weights_path
-from ae.export import MANIFEST, MODELS_DIR, to_onnx
-from ae.models import DRAW_TAB_MODELS
+from ae.export import MANIFEST, MODELS_DIR, PARTS, files, parts, to_onnx
+from ae.models import DRAW_TAB_MODELS, MODELS, PlainAE2D
 from ae.web.common import STATIC
 from ae.web.draw_view import view_config
+from ae.web.latent_tab import map_picture, page_space
 from ae.web.vendor import FILES, GZIPPED, ORT_DIR, SUMS, sha256_lines
 
 AE = STATIC.parents[1]  # the package: the page's scripts and the benchmark's
-MAX_MODEL_BYTES = 6_000_000  # all of the Draw tab's models together: what a first visit downloads besides the runtime
+MAX_MODEL_BYTES = 6_000_000  # all the models' files together: what a first visit downloads besides the runtime
 
 
 @pytest.fixture(scope="module")
@@ -38,37 +39,68 @@ def test_the_runtime_files_are_the_ones_recorded():
 
 
 def test_every_model_is_exported_from_the_committed_checkpoint(manifest):
-    assert list(manifest) == DRAW_TAB_MODELS
+    assert list(manifest) == list(MODELS)
     for name, entry in manifest.items():
-        path = MODELS_DIR / entry["file"]
-        assert entry["sha256"] == file_sha256(path) and entry["bytes"] == path.stat().st_size, name
+        assert [part for part in PARTS if part in entry] == parts(name)  # encoders for the Draw tab's models only
+        for part in parts(name):
+            path = MODELS_DIR / entry[part]["file"]
+            assert entry[part]["sha256"] == file_sha256(path) and entry[part]["bytes"] == path.stat().st_size, name
         assert entry["checkpoint_sha256"] == file_sha256(weights_path(name, CHECKPOINT_DIR)), (
             f"{name} was retrained since its export: run `python -m ae.export`")
-    assert sum(entry["bytes"] for entry in manifest.values()) <= MAX_MODEL_BYTES
+    assert sum(entry["bytes"] for entry in files(manifest)) <= MAX_MODEL_BYTES
+
+
+def _run(manifest, name: str, part: str, batch: torch.Tensor) -> np.ndarray:
+    path = MODELS_DIR / manifest[name][part]["file"]
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(None, {PARTS[part][0]: batch.numpy()})[0]
 
 
 def test_the_exports_compute_what_pytorch_computes(manifest, mnist_test):
     digits = mnist_test[0][:64]
     noisy = (digits + 0.4 * torch.randn(digits.shape, generator=torch.Generator().manual_seed(0))).clamp(0, 1)
-    for name, entry in manifest.items():
-        session = onnxruntime.InferenceSession(str(MODELS_DIR / entry["file"]), providers=["CPUExecutionProvider"])
+    for name in DRAW_TAB_MODELS:
+        model = load_pretrained(name)
         for batch in (digits[:1], noisy):  # one digit, as a stroke asks; a batch, as the noise sweep asks
-            (exported,) = session.run(None, {"digits": batch.numpy()})
+            codes = _run(manifest, name, "encoder", batch)
+            reconstructions = _run(manifest, name, "decoder", torch.from_numpy(codes))
             with torch.no_grad():
-                expected = load_pretrained(name)(batch).numpy()
-            assert np.abs(exported - expected).max() < 1e-4, name  # float32 rounding; a grey level is 4e-3
+                assert np.abs(codes - model.encode(batch).numpy()).max() < 1e-4, name
+                expected = model(batch).numpy()
+            assert np.abs(reconstructions - expected).max() < 1e-4, name  # float32 rounding; a grey level is 4e-3
+
+
+def test_a_decoder_in_half_precision_stays_within_a_grey_level_over_its_map():
+    """The plain 2-D model's decoder stores its largest weights in float16 (ae.export.HALF_WEIGHTS): over the
+    whole of the map the page decodes, its digits stay within one grey level of PyTorch's."""
+    picture = map_picture(PlainAE2D.name)
+    generator = torch.Generator().manual_seed(0)
+    codes = torch.stack([low + (high - low) * torch.rand(5000, generator=generator)
+                         for low, high in (picture.x_limits, picture.y_limits)], dim=1)
+    decoded = _run(json.loads(MANIFEST.read_text()), PlainAE2D.name, "decoder", codes)
+    with torch.no_grad():
+        expected = load_pretrained(PlainAE2D.name).decode(codes).numpy()
+    assert np.abs(decoded - expected).max() < 1 / 255
 
 
 @pytest.mark.slow  # the ONNX exporter
 def test_one_command_exports_the_same_bytes_again(manifest):
-    """`python -m ae.export` is deterministic: the committed file is what it writes (the smallest model, for time)."""
-    assert hashlib.sha256(to_onnx(load_pretrained("conv"))).hexdigest() == manifest["conv"]["sha256"]
+    """`python -m ae.export` is deterministic: the committed files are what it writes (the smallest model, for time;
+    and the one stored in half precision)."""
+    model = load_pretrained("conv")
+    for part in PARTS:
+        assert hashlib.sha256(to_onnx(model, part)).hexdigest() == manifest["conv"][part]["sha256"]
+    half = to_onnx(load_pretrained(PlainAE2D.name), "decoder", half=True)
+    assert hashlib.sha256(half).hexdigest() == manifest[PlainAE2D.name]["decoder"]["sha256"]
 
 
-def test_the_page_is_told_each_models_file_and_hash(manifest):
+def test_the_page_is_told_each_models_files_and_versions(manifest):
     config = view_config("gaussian", 0.3, 0)
-    assert [(m["name"], m["file"], m["sha256"]) for m in config["models"]] == [
-        (name, entry["file"], entry["sha256"]) for name, entry in manifest.items()]
+    assert [(m["name"], m["encoder"]["file"], m["decoder"]["file"]) for m in config["models"]] == [
+        (name, manifest[name]["encoder"]["file"], manifest[name]["decoder"]["file"]) for name in DRAW_TAB_MODELS]
+    assert config["models"][0]["decoder"]["version"] == manifest[DRAW_TAB_MODELS[0]]["decoder"]["sha256"][:16]
+    for name in MODELS:  # the Latent tab's decoders, handed over on a model switch
+        assert page_space(name)["files"]["decoder"]["file"] == manifest[name]["decoder"]["file"]
 
 
 def test_the_download_table_in_the_docs_is_the_files(manifest):
@@ -76,7 +108,7 @@ def test_the_download_table_in_the_docs_is_the_files(manifest):
     table = (AE.parent / "docs" / "speed.md").read_text()
     gzipped = lambda paths: sum(len(gzip.compress(path.read_bytes(), 9)) for path in paths)  # noqa: E731
     scripts = [ORT_DIR / name for name in FILES if name != GZIPPED]
-    models = [MODELS_DIR / entry["file"] for entry in manifest.values()]
+    models = [MODELS_DIR / entry["file"] for entry in files(manifest)]
     binary = ORT_DIR / f"{GZIPPED}.gz"
     assert f"| {sum(p.stat().st_size for p in scripts):,} | {gzipped(scripts):,} |" in table
     assert f"| {binary.stat().st_size:,} | ({len(gzip.decompress(binary.read_bytes())):,} unpacked) |" in table

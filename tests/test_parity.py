@@ -1,7 +1,8 @@
 """The page and the server show the same thing: in Chromium, the Draw tab computes each case itself (ONNX Runtime
 Web), and the same drawing and noise are sent to the public `/draw`; every panel must agree within 2/255 per
-pixel, every metric and every point of the noise sweep within 1%. Then the page with WebAssembly blocked: it must
-fall back to the server and still paint every panel, with no page error.
+pixel, every metric and every point of the noise sweep within 1%. The Latent tab likewise: the digit the page
+decodes under the pointer and from the sliders, for every model, against the server's. Then the page with
+WebAssembly blocked: it must fall back to the server and still paint every panel, with no page error.
 """
 
 import base64
@@ -15,6 +16,8 @@ from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
 from ae.bench.browser import ONE, SEVEN, ZIGZAG, Visitor, launch, served_app
+from ae.models import MODELS
+from ae.web import latent_tab
 from ae.web.dataurl import read_png_data_url
 from ae.web.draw_tab import HEAT, MODEL_NAMES
 
@@ -26,6 +29,8 @@ SHAPES = [SEVEN, ONE, ZIGZAG, [(0.2, 0.8), (0.5, 0.1), (0.8, 0.8), (0.35, 0.5), 
 KINDS = ["gaussian", "salt_pepper", "mask"]
 AMOUNTS = [0.0, 0.15, 0.3, 0.5, 0.85, 1.0]
 SEEDS = [0, 7, 12345, 2**31 - 1]
+SPOTS = [(0.2, 0.3), (0.5, 0.5), (0.75, 0.85), (0.35, 0.65)]  # where the pointer rests, as fractions of the map's axes
+SLIDERS = [[1.5, -2, 0, 0, 0, 0], [0, 0.5, 3, -1, 0.5, 0], [-4, 4, -4, 4, -4, 4], [9, "x", 0, 0, 0, 0]]
 
 
 def cases() -> list[tuple[str, object, tuple[str, float, int]]]:
@@ -134,5 +139,86 @@ def test_with_webassembly_blocked_the_server_paints_every_panel(served, browser)
     assert page_shows["source"] == "server"
     drawing = page.evaluate("document.querySelector('#sketch canvas').toDataURL('image/png')")
     assert_same(page_shows, client.predict(drawing, "gaussian", 0.3, 0, api_name="/draw"), "fallback")
+    visitor.close()
+    assert [error for error in visitor.errors if "/ort/" not in error and "Failed to load resource" not in error] == []
+
+
+def map_spot(page, name: str, spot: tuple[float, float]) -> tuple[float, float]:
+    """Where on the screen a spot of the map's axes (fractions from its left and bottom edges) is shown."""
+    geometry = latent_tab.page_space(name)["map"]
+    box = page.locator("#latent-map img").bounding_box()
+    scale = min(box["width"] / geometry["width"], box["height"] / geometry["height"])  # object-fit: contain
+    (left, right), (top, bottom) = geometry["x_pixels"], geometry["y_pixels"]
+    column, row = left + spot[0] * (right - left), bottom - spot[1] * (bottom - top)
+    return (box["x"] + (box["width"] - geometry["width"] * scale) / 2 + column * scale,
+            box["y"] + (box["height"] - geometry["height"] * scale) / 2 + row * scale)
+
+
+def latent_painted(page, before: int, source: str, what: str) -> dict:
+    """The lens ("last") or the sliders' digit ("sliderDigit") once the page has painted it from `source`."""
+    page.wait_for_function("""([before, source, what]) => aeStudio.latent.updates > before && !aeStudio.latent.busy()
+        && aeStudio.latent[what] && aeStudio.latent[what].source === source""", arg=[before, source, what],
+                           timeout=TIMEOUT)
+    return page.evaluate("(what) => ({...aeStudio.latent[what], pixels: Array.from(aeStudio.latent[what].pixels)})",
+                         what)
+
+
+def test_the_latent_tab_decodes_in_the_page_what_the_server_decodes(served, browser):
+    """Every model: the digit under the pointer at four spots of its map against latent_tab.decode_at (the server's
+    click), and the sliders' digit at four settings (one not a number, one beyond the end) against
+    `/latent_sliders` with the same drawing."""
+    visitor = Visitor(browser, served)
+    client = Client(served, verbose=False)
+    page = visitor.page
+    expect(page.locator("#draw-view")).to_have_attribute("data-engine", "page", timeout=TIMEOUT)
+    visitor.stroke(SEVEN)
+    wait_until_settled(page, ("gaussian", 0.3, 0), 0)
+    drawing = page.evaluate("document.querySelector('#sketch canvas').toDataURL('image/png')")
+    page.get_by_role("tab", name="Latent space").click()
+    compared = 0
+    for name, model in MODELS.items():
+        page.get_by_label(model.title).check()
+        page.wait_for_function("(name) => aeStudio.latent.model() === name", arg=name, timeout=TIMEOUT)
+        for spot in SPOTS:
+            before = page.evaluate("aeStudio.latent.updates")
+            page.mouse.move(*map_spot(page, name, spot))
+            painted = latent_painted(page, before, "page", "last")
+            expected = latent_tab.decode_at(name, *painted["point"])[0]
+            assert np.abs(np.array(painted["pixels"]).reshape(28, 28) - expected).max() <= PIXELS, (name, spot)
+            compared += 1
+        page.mouse.move(0, 0)
+        for values in SLIDERS:
+            before = page.evaluate("aeStudio.latent.updates")
+            page.evaluate("([name, values]) => aeStudio.latent.sliders(name, values)", [name, values])
+            painted = latent_painted(page, before, "page", "sliderDigit")
+            expected = read_png_data_url(client.predict(name, drawing, *values, api_name="/latent_sliders")["image"])
+            assert np.abs(np.array(painted["pixels"]).reshape(28, 28) - expected).max() <= PIXELS, (name, values)
+            compared += 1
+    assert compared >= 30
+    visitor.close()
+    assert visitor.errors == []
+
+
+def test_with_webassembly_blocked_the_latent_tab_asks_the_server(served, browser):
+    """No decoder in the page: a click and a slider step are answered by the server, and painted as the page would."""
+    visitor = Visitor(browser, served, block=["**/ort/**"])
+    page = visitor.page
+    expect(page.locator("#draw-view")).to_have_attribute("data-engine", "server", timeout=TIMEOUT)
+    page.get_by_role("tab", name="Latent space").click()
+    page.wait_for_function("aeStudio.latent.model() === 'vae'", timeout=TIMEOUT)
+    expect(page.locator("#lens-note")).to_contain_text("cannot run the decoders")
+    before = page.evaluate("aeStudio.latent.updates")
+    page.mouse.click(*map_spot(page, "vae", (0.5, 0.5)))
+    painted = latent_painted(page, before, "server", "last")
+    expected = latent_tab.decode_at("vae", *painted["point"])[0]
+    assert np.abs(np.array(painted["pixels"]).reshape(28, 28) - expected).max() == 0
+    before = page.evaluate("aeStudio.latent.updates")
+    page.locator("#pc-1 input[type=range]").focus()
+    page.keyboard.press("PageUp")
+    painted = latent_painted(page, before, "server", "sliderDigit")
+    value = float(page.locator("#pc-1 input[type=number]").input_value())
+    assert value > 0
+    expected = latent_tab.decode_sliders("vae", None, value, 0, 0, 0, 0, 0)
+    assert np.abs(np.array(painted["pixels"]).reshape(28, 28) - expected).max() == 0
     visitor.close()
     assert [error for error in visitor.errors if "/ort/" not in error and "Failed to load resource" not in error] == []

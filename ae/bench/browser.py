@@ -113,8 +113,12 @@ class Visitor:
         mouse.up()
 
     def touch_stroke(self, shape: list[tuple[float, float]], steps: int = 8):
-        """A finger stroke: touch pointer events through the DevTools protocol, as a phone sends them."""
-        points = self.pad_points(shape)
+        """A finger stroke on the pad; `shape` in pad fractions."""
+        self.touch_drag(self.pad_points(shape), steps)
+
+    def touch_drag(self, points: list[tuple[float, float]], steps: int = 8):
+        """A finger dragged through `points` (page coordinates): touch events through the DevTools protocol, as
+        a phone sends them."""
         cdp = self.context.new_cdp_session(self.page)
         path = [points[0]]
         for (x0, y0), (x1, y1) in zip(points, points[1:]):

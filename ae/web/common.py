@@ -2,12 +2,14 @@
 turn a drawing into a digit and digits into pictures."""
 
 import functools
+import json
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..checkpoints import CHECKPOINT_DIR, load_pretrained
+from ..export import MANIFEST, PARTS
 from ..models import MODELS
 from ..preprocess import sketch_to_mnist
 
@@ -21,6 +23,15 @@ EMPTY_PROMPT = "Draw a digit on the pad, or pick an example beside it, to see wh
 def static_text(name: str) -> str:
     """One of the page's files in static/ (markup, style or script), as text."""
     return (STATIC / name).read_text()
+
+
+@functools.cache
+def onnx_files(name: str) -> dict:
+    """A model's ONNX files as the page asks for them, {"encoder": ..., "decoder": ...} (the parts it has): each
+    file's name, and a version from its hash that makes its URL new when the file is (so no stale copy is used)."""
+    entry = json.loads(MANIFEST.read_text())[name]
+    return {part: {"file": entry[part]["file"], "version": entry[part]["sha256"][:16]} for part in PARTS
+            if part in entry}
 
 
 @functools.cache

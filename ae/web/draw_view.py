@@ -6,13 +6,10 @@ the error maps and the noise sweep. static/draw.js paints both, from the page's 
 (the models, their ONNX files, the noise labels, the error maps' colours) is handed to it here as data.
 """
 
-import json
-
 import gradio as gr
 
-from ..export import MANIFEST
 from .charts import TAB10
-from .common import EMPTY_PROMPT, STATIC_URL, static_text
+from .common import EMPTY_PROMPT, STATIC_URL, onnx_files, static_text
 from .draw_tab import page_config
 from .pad import DRAWING_EVENT
 from .vendor import GZIPPED, SUMS
@@ -24,9 +21,9 @@ ENGINE_NOTES = {
     "page": "Computed in your browser: the same networks as the server, exported to ONNX, run by ONNX Runtime Web.",
     "server": "Computed on the server: this browser cannot run the models itself.",
 }
-# The page's arithmetic, then the Draw tab, loaded before the view's script runs. draw.js loads ONNX Runtime Web
-# itself, so that a runtime that cannot load leaves the page on the server's answers rather than broken.
-HEAD = "".join(f'<script src="{STATIC_URL}{name}"></script>' for name in ("digit.js", "draw.js"))
+# The page's arithmetic, then the Draw tab and the Latent tab, loaded before the views' scripts run. draw.js loads
+# ONNX Runtime Web itself, so that a runtime that cannot load leaves the page on the server's answers, not broken.
+HEAD = "".join(f'<script src="{STATIC_URL}{name}"></script>' for name in ("digit.js", "draw.js", "latent.js"))
 
 
 def runtime_sha256() -> str:
@@ -36,10 +33,9 @@ def runtime_sha256() -> str:
 
 def view_config(kind: str, amount: float, seed: int) -> dict:
     """draw.js's `config`: draw_tab.page_config plus the ONNX files, the page's wording and the starting noise."""
-    manifest = json.loads(MANIFEST.read_text())
     config = page_config()
     for model, colour in zip(config["models"], TAB10):
-        model.update(file=manifest[model["name"]]["file"], sha256=manifest[model["name"]]["sha256"], colour=colour)
+        model.update(**onnx_files(model["name"]), colour=colour)
     return {**config, "static_url": STATIC_URL, "runtime_sha256": runtime_sha256(), "drawing_event": DRAWING_EVENT,
             "empty_prompt": EMPTY_PROMPT, "live_interval_ms": LIVE_INTERVAL_MS,
             "engine_notes": ENGINE_NOTES, "noise": {"kind": kind, "amount": amount, "seed": seed}}

@@ -9,9 +9,16 @@ between the clusters, some codes decode to digits and some to blends.
 The two models with a 2-D code (the VAE and its plain twin) need no projection: the map is their code plane,
 and a click decodes exactly there. The VAE's plane is the one made to be explored: its prior N(0, I) says where
 the codes live, so its manifold grid spans the prior's quantiles and it can draw new digits (Sample).
+
+The page decodes too (static/latent.js, with the models' ONNX decoders): the digit under the pointer follows it
+over the map, and the sliders' digit follows the sliders, with no request. On a model switch the server hands
+it what that needs (`page_space`: the map's geometry, the mean code and components, the slider units); a click
+still asks the server, for the marker and the nearest digits, and whatever the page cannot compute (its models
+still loading, or unable to run) the server answers in the same records.
 """
 
 import functools
+import itertools
 import secrets
 from dataclasses import dataclass
 
@@ -23,9 +30,13 @@ from PIL import Image, ImageDraw
 from ..metrics import mse_per_image
 from ..models import MODELS, VAE, PlainAE2D
 from ..pca import principal_axes
-from .common import as_pixels, mnist_sample, pretrained, read_drawing, sample_picks, tile
+from .common import as_pixels, mnist_sample, onnx_files, pretrained, read_drawing, sample_picks, tile
+from .dataurl import png_data_url
 from .mapplot import MapPicture, scatter_map
 
+# Each record the server sends the page is numbered: a view repaints when its value changes, and the answer to
+# Reset, say, carries the picture of an earlier answer while the page shows one it decoded itself since.
+ANSWERS = itertools.count()
 COMPONENTS = 6  # sliders
 SLIDER_RANGE = 4.0  # standard deviations either side of the mean code
 GRID_SIZE = 15
@@ -167,6 +178,28 @@ def map_with_markers(name: str, digit: np.ndarray | None, clicked: tuple[float, 
     return np.asarray(image)
 
 
+def page_space(name: str) -> dict:
+    """What the page needs to decode this model's map and sliders itself, as JSON: a map pixel -> map
+    coordinates (the picture's geometry) -> a code (mean + coordinates · components) -> the ONNX decoder; for the
+    sliders, their units (scale, origin) and, for a large code, the encoder that gives the drawing's own code."""
+    space, picture = latent_space(name), map_picture(name)
+    return {"model": name, "plane": space.is_plane, "code_shape": list(MODELS[name].code_shape),
+            "mean": space.mean.tolist(), "components": space.components.T.tolist(), "scale": space.scale.tolist(),
+            "origin": space.origin.tolist(), "slider_range": SLIDER_RANGE,
+            "axes": [space.axis_name(0), space.axis_name(1)], "files": onnx_files(name),
+            "map": {"width": picture.image.shape[1], "height": picture.image.shape[0], "x_pixels": picture.x_pixels,
+                    "y_pixels": picture.y_pixels, "x_limits": picture.x_limits, "y_limits": picture.y_limits}}
+
+
+def lens_record(name: str, point: tuple[float, float] | None = None, decoded: np.ndarray | None = None,
+                with_space: bool = False) -> dict:
+    """The lens panel's value: the point decoded (map coordinates) and its digit as a PNG data URL, or neither;
+    on a model switch also `page_space`, so that the page decodes the new model's map."""
+    record = {"model": name, "point": None if point is None else [float(point[0]), float(point[1])],
+              "image": None if decoded is None else png_data_url(decoded), "answer": next(ANSWERS)}
+    return {**record, "space": page_space(name)} if with_space else record
+
+
 def warm_up() -> None:
     """Draw every model's map and manifold grid once (about 2 s of CPU in all), so that the first visitor to
     switch models waits for none of it. app.py runs this beside the server, after it starts."""
@@ -235,25 +268,25 @@ def slider_updates(name: str, values: list[float]) -> list[gr.Slider]:
 
 
 NO_DRAWING_HINT = "Draw a digit in the Draw tab to place it on the map."
-CLICK_PROMPT = "Click anywhere on the map to decode that point."
+CLICK_PROMPT = "Click a point of the map to keep its digit and find the test digits nearest to it."
 
 
 # The order of the values switch_model returns; app.py wires its components by these names.
 SWITCH_OUTPUTS = ["latent_map", "grid", "grid_note", "hint", *[f"slider_{k + 1}" for k in range(COMPONENTS)],
-                  "slider_digit", "clicked", "neighbours", "click_note", "samples", "sample_note"]
+                  "slider_view", "lens", "neighbours", "click_note", "samples", "sample_note"]
 
 
 def switch_model(name, sketch) -> tuple:
     """New model (or new drawing): map with marker, manifold grid and its caption, hint, sliders and their
-    decoding, and the clicked point's and the samples' panels emptied (they showed the previous model's), in
-    SWITCH_OUTPUTS order."""
+    decoding, the lens with the new model's space and no point, and the nearest digits' and the samples' panels
+    emptied (they showed the previous model's), in SWITCH_OUTPUTS order."""
     name = _model_name(name)
     digit = _drawing(sketch)
     hint = hardness(name, digit) + posterior_note(name, digit) if digit is not None else NO_DRAWING_HINT
     values = slider_values(name, digit)
     return (map_with_markers(name, digit), manifold_grid(name), grid_caption(name), hint,
-            *slider_updates(name, values), decode_sliders(name, sketch, *values), None, None, CLICK_PROMPT,
-            None, SAMPLE_PROMPT)
+            *slider_updates(name, values), slider_record(name, sketch, *values), lens_record(name, with_space=True),
+            None, CLICK_PROMPT, None, SAMPLE_PROMPT)
 
 
 def decode_at(name, x: float, y: float) -> tuple[np.ndarray, np.ndarray, str]:
@@ -271,18 +304,19 @@ def decode_at(name, x: float, y: float) -> tuple[np.ndarray, np.ndarray, str]:
 
 
 def click_map(name, sketch, evt: gr.SelectData) -> tuple:
-    """Map click (pixel column, row) -> the map marked where it was clicked, and decode_at that point.
+    """Map click (pixel column, row) -> the map marked where it was clicked, the lens holding decode_at that
+    point, the nearest digits and their caption.
 
     A click outside the axes (on the legend, the labels) decodes nothing and says so."""
     name = _model_name(name)
     picture = map_picture(name)
     digit = _drawing(sketch)
     if not picture.inside(*evt.index):
-        return (map_with_markers(name, digit), None, None,
+        return (map_with_markers(name, digit), lens_record(name), None,
                 "That point is outside the plot: click inside the axes, where the dots are.")
     x, y = picture.to_data(*evt.index)
     decoded, strip, caption = decode_at(name, x, y)
-    return map_with_markers(name, digit, (x, y)), decoded, strip, caption
+    return map_with_markers(name, digit, (x, y)), lens_record(name, (x, y), decoded), strip, caption
 
 
 def decode_sliders(name, sketch, *values) -> np.ndarray:
@@ -300,6 +334,12 @@ def decode_sliders(name, sketch, *values) -> np.ndarray:
     return as_pixels(decode(name, code[None])[0])
 
 
+def slider_record(name, sketch, *values) -> dict:
+    """The sliders' panel's value (and the API's answer): decode_sliders as a PNG data URL, and the model."""
+    return {"model": _model_name(name), "image": png_data_url(decode_sliders(name, sketch, *values)),
+            "answer": next(ANSWERS)}
+
+
 def _slider_position(value) -> float:
     """What an API caller sent for a slider, as a position on it: not a finite number counts as 0 (the mean),
     and anything beyond the slider's ends as that end (a far-off code would decode to NaN)."""
@@ -313,7 +353,7 @@ def _slider_position(value) -> float:
 def reset_sliders(name, sketch) -> tuple:
     """The sliders back at the drawing's coordinates, and their decoding."""
     values = slider_values(_model_name(name), _drawing(sketch))
-    return (*values, decode_sliders(name, sketch, *values))
+    return (*values, slider_record(name, sketch, *values))
 
 
 @functools.cache

@@ -19,6 +19,9 @@
     updates: 0,         // painted updates, for the tests and the benchmark
     busy: () => running || again,  // an update is being computed, or waits to be
   };
+  let whenReady;
+  studio.ready = new Promise((resolve, reject) => { whenReady = {resolve, reject}; });  // the runtime and models
+  studio.ready.catch(() => {});  // a page without them is handled where it is used
   let config = null, askServer = null, sessions = {}, running = false, again = false, wantFinal = false;
   let lastAsked = -Infinity;
   let drawing = null, drawingVersion = 0, noise = {kind: "gaussian", amount: 0, seed: 0};
@@ -55,13 +58,19 @@
     ort.env.wasm.wasmBinary = await unpacked(`${base}ort/ort-wasm-simd-threaded.wasm.gz?v=${config.runtime_sha256.slice(0, 16)}`);
     const loaded = {};
     for (const model of config.models)
-      loaded[model.name] = await ort.InferenceSession.create(`${base}models/${model.file}?v=${model.sha256.slice(0, 16)}`,
-                                                              {executionProviders: ["wasm"]});
+      loaded[model.name] = {encoder: await studio.session(model.encoder), decoder: await studio.session(model.decoder)};
     sessions = loaded;
   }
+  /* A model file ({file, version}) as an ONNX Runtime session, opened once, after the runtime has loaded (the
+   * Latent tab's decoders come this way too: studio.ready says when). */
+  const opened = {};
+  studio.session = (onnx) => opened[onnx.file] ??= ort.InferenceSession.create(
+    new URL(`models/${onnx.file}?v=${onnx.version}`, new URL(config.static_url, document.baseURI)).href,
+    {executionProviders: ["wasm"]});
   async function reconstruct(name, batch, count) {
-    const input = new ort.Tensor("float32", batch, [count, 1, D.FIELD, D.FIELD]);
-    return (await sessions[name].run({digits: input})).reconstructions.data;
+    const {encoder, decoder} = sessions[name];
+    const codes = (await encoder.run({digits: new ort.Tensor("float32", batch, [count, 1, D.FIELD, D.FIELD])})).codes;
+    return (await decoder.run({codes})).reconstructions.data;
   }
 
   /* ---------- one update, computed here ---------- */
@@ -73,6 +82,7 @@
     }
     return cleanCache.digit;
   }
+  studio.digit = () => (drawing && !drawing.empty ? cleanDigit() : null);  // the drawing, 28x28 in [0, 1]
   /* One update: the noisy digit through every model and, once the pen has lifted (`final`), the noise sweep
    * too, in the same batch: the noisy copy, then the digit at each amount of the sweep (the curves do not
    * depend on the slider's amount, so they are kept until the drawing, the noise type or the seed changes).
@@ -144,7 +154,7 @@
            outputs: Object.fromEntries(config.models.map((m, i) => [m.name, outputs[i]]).filter(([, v]) => v)),
            metrics: record.metrics || {}, sweep: record.sweep, yours});
   }
-  async function decode(url) {  // a greyscale PNG data URL -> 784 bytes
+  const decode = studio.pixelsOf = async function (url) {  // a greyscale PNG data URL -> 784 bytes
     if (!url) return null;
     const image = new Image();
     image.src = url;
@@ -153,7 +163,7 @@
     canvas.getContext("2d").drawImage(image, 0, 0);
     const rgba = canvas.getContext("2d").getImageData(0, 0, D.FIELD, D.FIELD).data;
     return Uint8Array.from({length: N}, (_, i) => rgba[4 * i]);
-  }
+  };
 
   /* ---------- painting ---------- */
   const scratchCanvases = {};
@@ -170,6 +180,7 @@
     return canvas.toDataURL("image/png");
   }
   const greyPng = (pixels) => pngOf((i) => [pixels[i], pixels[i], pixels[i]], D.FIELD, D.FIELD);
+  studio.showDigit = (id, pixels, alt) => show(id, pixels && greyPng(pixels), alt);  // the Latent tab's too
   function show(id, src, alt) {
     const box = document.getElementById(id);
     if (!box) return;
@@ -299,11 +310,13 @@
     startModels(new URL(config.static_url, document.baseURI).href).then(() => {
       studio.engine = "page";
       studio.readyMs = performance.now() - started;
+      whenReady.resolve();
       showEngine();
       if (drawing) update();  // whatever the server painted meanwhile is now the page's to paint
     }, (error) => {
       console.warn("ae-studio: the models cannot run in this page; the server computes every update:", error);
       studio.engine = "server";
+      whenReady.reject(error);
       showEngine();
     });
     blank(config.empty_prompt);
