@@ -31,6 +31,7 @@ from .models import MODELS, VAE
 from .noise import add_noise
 from .pca import PCA, principal_axes
 from .plots import digit_sheet, image_grid, latent_planes, noise_curves
+from .preprocess import FIELD
 from .readme import splice
 
 REPO = Path(__file__).resolve().parent.parent
@@ -199,7 +200,7 @@ def main():
             args.figures / "denoising.png", dpi=110)
         axis = VAE.prior_quantiles(MANIFOLD_SIZE)
         z = torch.stack(torch.meshgrid(axis.flip(0), axis, indexing="ij")[::-1], dim=-1).reshape(-1, 2)
-        digit_sheet(models["vae"].decode(z)[:, 0].reshape(MANIFOLD_SIZE, MANIFOLD_SIZE, 28, 28).numpy(),
+        digit_sheet(models["vae"].decode(z)[:, 0].reshape(MANIFOLD_SIZE, MANIFOLD_SIZE, FIELD, FIELD).numpy(),
                     f"The VAE's decoder over its latent plane, {MANIFOLD_SIZE}×{MANIFOLD_SIZE} points at the prior's "
                     "quantiles", axis.numpy()).savefig(args.figures / "vae_manifold.png", dpi=110)
     latent_planes([(f"{MODELS['vae'].title}: the test digits' posterior means", planes["vae"].numpy(), test_y.numpy(),

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .pca import principal_axes
+from .preprocess import FIELD
 
 
 class Autoencoder(nn.Module):
@@ -166,8 +167,8 @@ class LinearAE(Autoencoder):
 
     def __init__(self):
         super().__init__()
-        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 32), nn.ReLU())
-        self.decoder = nn.Sequential(nn.Linear(32, 28 * 28), nn.Sigmoid(), nn.Unflatten(1, (1, 28, 28)))
+        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(FIELD * FIELD, 32), nn.ReLU())
+        self.decoder = nn.Sequential(nn.Linear(32, FIELD * FIELD), nn.Sigmoid(), nn.Unflatten(1, (1, FIELD, FIELD)))
         start_well(self, **self.start)
 
 
@@ -269,12 +270,12 @@ class _TwoNumberCode(Autoencoder):
         super().__init__()
         wide, narrow = TWO_D_HIDDEN
         self.encoder = nn.Sequential(
-            nn.Flatten(), nn.Linear(28 * 28, wide), nn.ReLU(), nn.Linear(wide, narrow), nn.ReLU(),
+            nn.Flatten(), nn.Linear(FIELD * FIELD, wide), nn.ReLU(), nn.Linear(wide, narrow), nn.ReLU(),
             nn.Linear(narrow, self.code_outputs),
         )
         self.decoder = nn.Sequential(
-            nn.Linear(2, narrow), nn.ReLU(), nn.Linear(narrow, wide), nn.ReLU(), nn.Linear(wide, 28 * 28), nn.Sigmoid(),
-            nn.Unflatten(1, (1, 28, 28)),
+            nn.Linear(2, narrow), nn.ReLU(), nn.Linear(narrow, wide), nn.ReLU(), nn.Linear(wide, FIELD * FIELD),
+            nn.Sigmoid(), nn.Unflatten(1, (1, FIELD, FIELD)),
         )
 
 

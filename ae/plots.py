@@ -4,6 +4,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .models import MODELS
+from .preprocess import FIELD
 
 
 def image_grid(rows: list[tuple[str, np.ndarray]], title: str) -> Figure:
@@ -65,7 +66,7 @@ def digit_sheet(digits: np.ndarray, title: str, axis_values: np.ndarray | None =
     """A (rows, columns, 28, 28) grid of digits as one picture, with the latent values of the columns and rows
     (top row: largest) on the axes where given."""
     rows, columns = digits.shape[:2]
-    sheet = digits.transpose(0, 2, 1, 3).reshape(rows * 28, columns * 28)
+    sheet = digits.transpose(0, 2, 1, 3).reshape(rows * FIELD, columns * FIELD)
     figure = Figure(figsize=(7, 7.4), layout="constrained")
     axes = figure.subplots()
     axes.imshow(sheet, cmap="gray", vmin=0, vmax=1)
@@ -73,7 +74,7 @@ def digit_sheet(digits: np.ndarray, title: str, axis_values: np.ndarray | None =
         axes.set_xticks([])
         axes.set_yticks([])
     else:
-        ticks = np.arange(columns) * 28 + 13.5
+        ticks = np.arange(columns) * FIELD + (FIELD - 1) / 2
         axes.set_xticks(ticks[::3], [f"{v:.1f}" for v in axis_values[::3]], fontsize=7)
         axes.set_yticks(ticks[::3], [f"{v:.1f}" for v in axis_values[::-1][::3]], fontsize=7)
         axes.set_xlabel("z₁")

@@ -28,7 +28,7 @@ import torch
 from .checkpoints import CHECKPOINT_DIR
 from .models import MODELS
 from .readme import publish
-from .train import RECIPES, Recipe, _run, eval_noise, side_by_side, start_training_process
+from .train import RECIPES, Recipe, eval_noise, side_by_side, start_training_process, train_run
 
 REPO = Path(__file__).resolve().parent.parent
 TRIAL_STUDIES = REPO / "out"  # studies of a recipe changed by --max-lr: trials, kept out of checkpoints/
@@ -42,16 +42,13 @@ def recipe_record(recipe: Recipe) -> dict:
 def one_run(name: str, recipe: Recipe, seed: int, epochs: int | None, device: str) -> dict:
     """Train `name` from `seed` for `epochs` of `recipe` (None: all of them) and report what happened."""
     train_x, test_x = start_training_process(device)
-    eval_amount = eval_noise(recipe)
-    mean_image_mse = ((test_x - train_x.mean(0)) ** 2).mean().item()
     started = time.perf_counter()
-    _, history = _run(name, recipe, seed, train_x, test_x, device, eval_amount, mean_image_mse, judge=False,
-                      stop_after=epochs)
+    _, history = train_run(name, recipe, seed, train_x, test_x, device, judge=False, stop_after=epochs)
     first = history[0]
     return {"model": name, "seed": seed, "epochs": len(history), "recipe": recipe_record(recipe),
             "start": MODELS[name].start,
             "silent_code_channels_after_epoch_1": first["silent_code_channels"], "collapsed": first["collapsed"],
-            "test_mse": history[-1]["test_mse"], "test_mse_noise": eval_amount,
+            "test_mse": history[-1]["test_mse"], "test_mse_noise": eval_noise(recipe),
             "seconds": round(time.perf_counter() - started, 1)}
 
 

@@ -28,6 +28,7 @@ The 2-D models (vae, ae2d) are trained as their literature does, on binary cross
 import argparse
 import multiprocessing
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -132,13 +133,11 @@ def _device(model: torch.nn.Module) -> torch.device:
 def train_model(name: str, recipe: Recipe, seed: int, train_x: torch.Tensor, test_x: torch.Tensor,
                 device: str = "cpu", checkpoint_dir: Path | None = CHECKPOINT_DIR) -> tuple[Autoencoder, dict]:
     """Train one model; returns it and its card (also written to checkpoint_dir unless that is None)."""
-    eval_amount = eval_noise(recipe)
-    mean_image_mse = ((test_x - train_x.mean(0)) ** 2).mean().item()
     start = time.perf_counter()
     restarts = []
     for attempt in range(MAX_ATTEMPTS):
         run_seed = seed + attempt
-        model, history = _run(name, recipe, run_seed, train_x, test_x, device, eval_amount, mean_image_mse)
+        model, history = train_run(name, recipe, run_seed, train_x, test_x, device)
         if model is not None:
             break
         first = history[0]
@@ -163,7 +162,7 @@ def train_model(name: str, recipe: Recipe, seed: int, train_x: torch.Tensor, tes
         "train_seconds": round(time.perf_counter() - start, 1),
         "torch": torch.__version__,
         "test_mse": history[-1]["test_mse"],
-        "test_mse_noise": eval_amount,
+        "test_mse_noise": eval_noise(recipe),
         **({"test_loss": history[-1]["test_loss"], "loss": recipe.loss} if recipe.loss != "mse" else {}),
         "history": history,
     }
@@ -200,36 +199,62 @@ def collapsed(model: Autoencoder, test_x: torch.Tensor, mean_image_mse: float) -
     return outputs.std(0).mean().item() < OUTPUT_SPREAD_FLOOR and test_mse(model, test_x) >= mean_image_mse
 
 
-def _run(name, recipe, seed, train_x, test_x, device, eval_amount, mean_image_mse, judge=True, stop_after=None):
-    """One training run; (None, history) where the restart guard fires after epoch 1 (if `judge`).
+def training_steps(model: Autoencoder, images, optimizer, generator: torch.Generator, *, batch_size: int, loss: str,
+                   train_noise: tuple[float, float] | None = None, shuffle: bool = True,
+                   device: str = "cpu") -> Iterator[float]:
+    """The training loop: batch after batch, epoch after epoch, one optimizer step each; yields each step's loss.
+
+    Everyone who trains runs this loop: `python -m ae.train` and the seed study (train_run) for a recipe's epochs
+    under torch's Adam and one-cycle schedule, the Train tab (ae.web.train_tab) for a time budget, reporting as it
+    goes. The caller sets the pace, the learning rate between steps and when to stop. `images` are digits in
+    [0, 1], or as stored (uint8, a DigitFile's), made [0, 1] a batch at a time; each epoch takes them in a fresh
+    order drawn from `generator` (or as stored, without `shuffle`), which also draws the training noise. The
+    ragged last batch of an epoch is dropped.
+    """
+    steps_per_epoch = len(images) // batch_size
+    while True:
+        order = torch.randperm(len(images), generator=generator) if shuffle else torch.arange(len(images))
+        for step in range(steps_per_epoch):
+            clean = images[order[step * batch_size:(step + 1) * batch_size]]
+            if clean.dtype == torch.uint8:
+                clean = clean.float().div_(255)
+            inputs = noisy_inputs(clean, train_noise, generator)
+            model.train()
+            batch_loss = training_loss(model, inputs.to(device), clean.to(device), loss)
+            optimizer.zero_grad()
+            batch_loss.backward()
+            optimizer.step()
+            yield batch_loss.item()
+
+
+def train_run(name: str, recipe: Recipe, seed: int, train_x: torch.Tensor, test_x: torch.Tensor, device: str = "cpu",
+              judge: bool = True, stop_after: int | None = None) -> tuple[Autoencoder | None, list[dict]]:
+    """One training run of `recipe` from `seed`, evaluated after every epoch; (None, history) where the restart
+    guard fires after epoch 1 (if `judge`).
 
     `stop_after` ends the run after that many epochs of the recipe's own schedule (ae.seeds replays epoch 1).
     The first epoch's history records its silent code channels and whether the model collapsed."""
+    eval_amount = eval_noise(recipe)
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)  # shuffling and training noise, on the CPU for determinism
     model = build(name, train_x).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.max_lr)
-    steps_per_epoch = len(train_x) // recipe.batch_size  # drop the ragged last batch
+    steps_per_epoch = len(train_x) // recipe.batch_size
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe.max_lr,
                                                    total_steps=recipe.epochs * steps_per_epoch)
+    steps = training_steps(model, train_x, optimizer, generator, batch_size=recipe.batch_size, loss=recipe.loss,
+                           train_noise=recipe.train_noise, device=device)
     history = []
     for epoch in range(1, (stop_after or recipe.epochs) + 1):
-        model.train()
-        order = torch.randperm(len(train_x), generator=generator)
         total = 0.0
         bar = tqdm(range(steps_per_epoch), desc=f"{name} {epoch}/{recipe.epochs}", leave=False, unit="batch",
                    position=BAR_LINE)
         for step in bar:
-            clean = train_x[order[step * recipe.batch_size:(step + 1) * recipe.batch_size]]
-            inputs = noisy_inputs(clean, recipe.train_noise, generator)
-            loss = training_loss(model, inputs.to(device), clean.to(device), recipe.loss)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            loss = next(steps)
             schedule.step()
-            total += loss.item()
+            total += loss
             if step % 50 == 0:
-                bar.set_postfix(loss=f"{loss.item():.4f}")
+                bar.set_postfix(loss=f"{loss:.4f}")
         mse = test_mse(model, test_x, eval_amount)
         history.append({"epoch": epoch, "train_loss": round(total / steps_per_epoch, 6), "test_mse": round(mse, 6)})
         noisy = f" (Gaussian {eval_amount} in)" if eval_amount else ""
@@ -240,6 +265,7 @@ def _run(name, recipe, seed, train_x, test_x, device, eval_amount, mean_image_ms
         tqdm.write(f"{name} epoch {epoch:2d}: train loss {total / steps_per_epoch:.5f}, test MSE{noisy} {mse:.5f}"
                    + in_nats)
         if epoch == 1:
+            mean_image_mse = ((test_x - train_x.mean(0)) ** 2).mean().item()
             history[0].update(silent_code_channels=silent_code_channels(model, test_x),
                               collapsed=collapsed(model, test_x, mean_image_mse))
             if judge and steps_per_epoch >= MIN_STEPS_TO_JUDGE and (

@@ -3,7 +3,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ae.models import MNIST_MEAN_PIXEL, MODELS, VAE, build
+from ae.models import DRAW_TAB_MODELS, MNIST_MEAN_PIXEL, MODELS, VAE, build
 
 EXPECTED = {  # parameters and code shape of the course notebooks' architectures
     "linear": (50_992, (32,)),
@@ -45,9 +45,16 @@ def test_registry_rejects_unknown_names():
         build("gan")
 
 
-def test_every_model_explains_itself():
+def test_every_model_explains_itself_where_it_is_shown():
+    from ae.web.draw_tab import page_config
+    for names in ([model.title for model in MODELS.values()], [model.short_title for model in MODELS.values()]):
+        assert len(set(names)) == len(names)  # no two panels, legends or radio buttons read alike
     for model in MODELS.values():
-        assert model.title and len(model.blurb) > 40
+        assert model.blurb[0].isupper() and model.blurb.endswith(".") and model.title not in model.blurb
+    shown = {entry["name"]: entry for entry in page_config()["models"]}  # what the Draw tab prints under each
+    assert list(shown) == DRAW_TAB_MODELS
+    for name in DRAW_TAB_MODELS:
+        assert (shown[name]["title"], shown[name]["blurb"]) == (MODELS[name].title, MODELS[name].blurb)
 
 
 def test_the_vae_posterior_its_mean_as_code_and_samples_from_the_prior():

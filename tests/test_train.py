@@ -30,6 +30,21 @@ def test_short_run_on_real_mnist_lowers_the_loss(few_images):
     assert card["parameters"] == 1_077 and card["code_size"] == 196
 
 
+def test_the_loop_trains_digits_as_stored_exactly_as_their_floats(few_images):
+    """training_steps, the one loop of ae.train and the Train tab: the Train tab's digits come as stored (uint8, a
+    DigitFile's), ae.train's as floats in [0, 1]; the same digits train the same weights either way."""
+    stored = (few_images[0][:128] * 255).round().to(torch.uint8)
+    runs = []
+    for images in (stored, stored.float() / 255):
+        torch.manual_seed(0)
+        model = build("linear")
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+        steps = train.training_steps(model, images, optimizer, torch.Generator().manual_seed(0), batch_size=32,
+                                     loss="mse")
+        runs.append([next(steps) for _ in range(12)])  # three epochs, each in a fresh order
+    assert runs[0] == runs[1] and sum(runs[0][-4:]) < sum(runs[0][:4])
+
+
 @pytest.mark.parametrize("name", ["linear", "denoise"])
 def test_same_seed_gives_identical_weights(few_images, name):
     train_x, test_x = few_images

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from ae import train
 from ae.checkpoints import file_sha256, read_card, weights_path
 from ae.models import MODELS
 from ae.web import common, draw_tab, train_tab
@@ -62,6 +63,20 @@ def test_both_recipes_share_the_axes(session):
     assert switched[OUT["mse_chart"]].count("<polyline") == 0 and switched[OUT["use_button"]].interactive is False
     back = train_tab.show_model("linear", session)
     assert back[OUT["mse_chart"]].count("<polyline") == 2 and back[OUT["use_button"]].interactive is True
+
+
+def test_the_train_tab_runs_ae_trains_loop(monkeypatch):
+    """One training loop: the Train tab paces ae.train.training_steps by its clock, with the recipe's settings."""
+    calls = []
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        yield from train.training_steps(*args, **kwargs)
+
+    monkeypatch.setattr(train_tab, "training_steps", spy)
+    reports = list(train_tab.train_steps("denoise", "course", 60, max_steps=3))
+    assert reports[-1].step == 3
+    assert calls == [{"batch_size": 20, "loss": "mse", "train_noise": (0.5, 0.5), "shuffle": False, "device": "cpu"}]
 
 
 def test_the_recipes_are_the_courses_and_ours():

@@ -30,6 +30,7 @@ from PIL import Image, ImageDraw
 from ..metrics import mse_per_image
 from ..models import MODELS, VAE, PlainAE2D
 from ..pca import principal_axes
+from ..preprocess import FIELD
 from .common import as_pixels, mnist_sample, onnx_files, pretrained, read_drawing, sample_picks, tile
 from .dataurl import png_data_url
 from .mapplot import MapPicture, scatter_map
@@ -125,7 +126,7 @@ def decode(name: str, codes: np.ndarray) -> np.ndarray:
 @torch.no_grad()
 def encode(name: str, image: np.ndarray) -> np.ndarray:
     """The flat code (D,) of one 28x28 image."""
-    return pretrained()[name].encode(torch.from_numpy(image).reshape(1, 1, 28, 28)).reshape(-1).numpy()
+    return pretrained()[name].encode(torch.from_numpy(image).reshape(1, 1, FIELD, FIELD)).reshape(-1).numpy()
 
 
 @torch.no_grad()
@@ -134,7 +135,7 @@ def posterior_spread(name: str, image: np.ndarray) -> np.ndarray | None:
     model = pretrained()[name]
     if not isinstance(model, VAE):
         return None
-    _, log_var = model.posterior(torch.from_numpy(image).reshape(1, 1, 28, 28))
+    _, log_var = model.posterior(torch.from_numpy(image).reshape(1, 1, FIELD, FIELD))
     return (0.5 * log_var[0]).exp().numpy()
 
 
@@ -369,8 +370,8 @@ def manifold_grid(name: str, size: int = GRID_SIZE) -> np.ndarray:
         xs = np.linspace(low[0], high[0], size)
         ys = np.linspace(high[1], low[1], size)  # top row: largest component 2, as on the map
     coords = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
-    digits = decode(name, space.lift(coords)).reshape(size, size, 28, 28)
-    sheet = digits.transpose(0, 2, 1, 3).reshape(size * 28, size * 28)
+    digits = decode(name, space.lift(coords)).reshape(size, size, FIELD, FIELD)
+    sheet = digits.transpose(0, 2, 1, 3).reshape(size * FIELD, size * FIELD)
     return as_pixels(sheet)  # 28 px a digit: the page enlarges it, pixels kept square (app.py, CSS)
 
 
@@ -398,7 +399,7 @@ def sample_digits(name, seed=None) -> tuple[np.ndarray | None, str]:
     if not isinstance(model, VAE):
         return None, NO_PRIOR
     generator = torch.Generator().manual_seed(int(seed) if seed is not None else secrets.randbits(63))
-    digits = model.sample(SAMPLES, generator)[:, 0].numpy().reshape(4, 4, 28, 28)
+    digits = model.sample(SAMPLES, generator)[:, 0].numpy().reshape(4, 4, FIELD, FIELD)
     return as_pixels(tile(digits, 1.0)), ("16 points drawn from N(0, I) and decoded. Most are clear digits: the "
                                           "prior is where the VAE learned to put them. Click again for more.")
 

@@ -14,7 +14,8 @@ CPU), which is all that must cross from the GPU worker, and the session bookkeep
 What the two recipes are: the course notebooks' (batch 20, Adam at a constant 1e-3, the training set in its
 stored order every epoch) and ours from ae.train (this model's batch size and peak rate, a one-cycle schedule,
 shuffled batches, and a range of noise amounts for the denoiser). Ours spreads its one cycle over the time
-budget, since a run here is measured in seconds rather than epochs. Both start from the same weights (seed 0).
+budget, since a run here is measured in seconds rather than epochs. Both start from the same weights (seed 0),
+and both run ae.train's own loop (training_steps), the one `python -m ae.train` runs, paced by the clock here.
 """
 
 import functools
@@ -31,7 +32,7 @@ from ..checkpoints import read_card
 from ..data import DataError, DigitFile, fetch_with_torchvision
 from ..models import MODELS, PRINCIPAL_START_IMAGES, build
 from ..noise import add_noise
-from ..train import DENOISE_EVAL_AMOUNT, EVAL_NOISE_SEED, RECIPES, eval_noise, noisy_inputs, test_mse, training_loss
+from ..train import DENOISE_EVAL_AMOUNT, EVAL_NOISE_SEED, RECIPES, eval_noise, test_mse, training_steps
 from . import charts
 from .common import as_pixels, mnist_sample, pretrained, sample_picks, tile
 
@@ -186,9 +187,10 @@ def train_steps(name: str, recipe: str, budget_s: float, max_steps: int | None =
     generator = torch.Generator().manual_seed(SEED)
     model = build(name, images[torch.arange(PRINCIPAL_START_IMAGES)].float().div_(255)).to(device)
     optimizer = Adam(model.parameters(), lr=plan.lr)
+    steps = training_steps(model, images, optimizer, generator, batch_size=plan.batch_size, loss=plan.loss,
+                           train_noise=plan.train_noise, shuffle=plan.shuffle, device=device)
     film = film_inputs(name)[1].to(device)
-    batches_per_epoch = len(images) // plan.batch_size
-    order, step, loss_sum, losses = None, 0, 0.0, 0
+    step, loss_sum, losses = 0, 0.0, 0
     start = time.perf_counter()
     next_report = 0.0
 
@@ -208,19 +210,9 @@ def train_steps(name: str, recipe: str, budget_s: float, max_steps: int | None =
             next_report = time.perf_counter() - start + REPORT_EVERY_S
             if progress >= 1:
                 return
-        if step % batches_per_epoch == 0:
-            order = torch.randperm(len(images), generator=generator) if plan.shuffle else torch.arange(len(images))
         if plan.one_cycle:
             optimizer.lr = one_cycle_lr(progress, plan.lr)
-        index = step % batches_per_epoch
-        clean = images[order[index * plan.batch_size:(index + 1) * plan.batch_size]].float().div_(255)
-        inputs = noisy_inputs(clean, plan.train_noise, generator)
-        model.train()
-        loss = training_loss(model, inputs.to(device), clean.to(device), plan.loss)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        loss_sum, losses, step = loss_sum + loss.item(), losses + 1, step + 1
+        loss_sum, losses, step = loss_sum + next(steps), losses + 1, step + 1
 
 
 @dataclass
