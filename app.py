@@ -58,7 +58,7 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                 "the 784 pixels through a small code and redraws the digit from that code alone.",
                 elem_classes="intro")
     with gr.Tab("Draw"):
-        page_config = view_config(**START_NOISE)
+        page_config = view_config(**START_NOISE, amount_id="amount")
         with gr.Row():
             with gr.Column(scale=2, min_width=300):
                 sketch = drawing_pad("sketch")

@@ -2,7 +2,7 @@
  * page's Draw tab paints (its "ae-studio-painted" event), each at the next animation frame, when it shows. */
 (() => {
   const probe = window.aeProbe = {inputs: [], paints: []};
-  document.addEventListener("input", (event) => {
+  window.addEventListener("input", (event) => {  // on the window: before any of the page's own listeners
     if (event.target.closest("#amount") && event.target.type === "range")
       probe.inputs.push([performance.now(), Number(event.target.value)]);
   }, true);

@@ -31,14 +31,16 @@ def runtime_sha256() -> str:
     return next(line.split()[0] for line in SUMS.read_text().splitlines() if line.endswith(GZIPPED))
 
 
-def view_config(kind: str, amount: float, seed: int) -> dict:
-    """draw.js's `config`: draw_tab.page_config plus the ONNX files, the page's wording and the starting noise."""
+def view_config(kind: str, amount: float, seed: int, amount_id: str) -> dict:
+    """draw.js's `config`: draw_tab.page_config plus the ONNX files, the page's wording, the starting noise and the
+    elem_id of the noise amount's slider (whose steps the page follows as they happen)."""
     config = page_config()
     for model, colour in zip(config["models"], TAB10):
         model.update(**onnx_files(model["name"]), colour=colour)
     return {**config, "static_url": STATIC_URL, "runtime_sha256": runtime_sha256(), "drawing_event": DRAWING_EVENT,
             "empty_prompt": EMPTY_PROMPT, "live_interval_ms": LIVE_INTERVAL_MS,
-            "engine_notes": ENGINE_NOTES, "noise": {"kind": kind, "amount": amount, "seed": seed}}
+            "engine_notes": ENGINE_NOTES, "noise": {"kind": kind, "amount": amount, "seed": seed},
+            "amount_input": f"#{amount_id} input[type=range]"}
 
 
 def draw_view(config: dict) -> gr.HTML:

@@ -305,6 +305,11 @@
       noise = next;
       if (drawing && !drawing.empty) update();
     };
+    // A dragged amount slider's every step, from its own input event: Gradio's change event, which follows, is
+    // then the same setting and changes nothing, and the step does not wait for it.
+    document.addEventListener("input", (event) => {
+      if (event.target.matches && event.target.matches(config.amount_input)) studio.noise(noise.kind, event.target.value, noise.seed);
+    }, true);
     showEngine();
     const started = performance.now();
     startModels(new URL(config.static_url, document.baseURI).href).then(() => {
