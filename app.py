@@ -41,12 +41,13 @@ START_NOISE = {"kind": "gaussian", "amount": 0.3, "seed": 0}
 DRAW_BATCH = 8  # /draw requests answered together: Gradio's work per event is paid once per batch
 
 
-def digit_image(elem_id: str, height: int | None = None) -> gr.Image:
-    """A picture shown large with each pixel a crisp square (see CSS), sent inline with the event's answer.
-    Its caption is a Markdown line above it (an image's own label would sit over the digit's corner)."""
+def digit_image(elem_id: str, alt: str, height: int | None = None) -> gr.Image:
+    """A picture shown large with each pixel a crisp square (see CSS), sent inline with the event's answer, with
+    `alt` for screen readers. Its caption is a Markdown line above it (an image's own label would sit over the
+    digit's corner). While it has no picture it is hidden (app.css)."""
     return gradio_fixes.send_inline(gr.Image(format="png", show_label=False, elem_id=elem_id, height=height,
                                              elem_classes=["pixel", "digit"] if height is None else ["pixel"],
-                                             interactive=False, buttons=[]))
+                                             interactive=False, buttons=[], alt_text=alt))
 
 
 def caption(text: str) -> gr.Markdown:
@@ -97,12 +98,13 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
             with gr.Column(scale=3):
                 caption("Code map, coloured by digit (ringed cross: your drawing, with the VAE's 2σ ellipse; "
                         "red diamond: your click)")
-                latent_map = digit_image("latent-map", height=500)
+                latent_map = digit_image("latent-map", "The code map: 2,000 MNIST test digits, dots coloured by digit",
+                                         height=500)
             with gr.Column(scale=2):
                 click_note = gr.Markdown(latent_tab.CLICK_PROMPT, elem_id="click-note")
                 lens = lens_view()
                 caption("Nearest test digits in code space, to the clicked point")
-                neighbours = digit_image("neighbours", height=90)
+                neighbours = digit_image("neighbours", "The test digits nearest to the clicked point", height=90)
         gr.Markdown("### Move along the map's axes\nSliders start at your drawing's code: the decoder redraws at "
                     "once. For a large code, the first components change the most.")
         with gr.Row():
@@ -120,7 +122,7 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                 sample_button = gr.Button("Sample 16 digits", elem_id="sample")
                 sample_note = gr.Markdown(latent_tab.SAMPLE_PROMPT, elem_id="sample-note")
             with gr.Column(scale=2):
-                samples = digit_image("samples", height=300)
+                samples = digit_image("samples", "16 digits decoded from points drawn from the prior", height=300)
         gr.Markdown("### Interpolation\nA straight line between two codes, decoded at 9 points by every model, "
                     "From on the left, To on the right. The first row just fades the pixels; then, top to bottom: "
                     + ", ".join(model.title for model in MODELS.values())
@@ -132,11 +134,11 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                               elem_id="to")
             interpolate_button = gr.Button("Interpolate", elem_id="interpolate")
         interpolation_note = gr.Markdown(elem_id="interpolation-note")
-        interpolation = digit_image("interpolation", height=480)
+        interpolation = digit_image("interpolation", "Each model's interpolation, a row each", height=480)
         gr.Markdown("### Manifold\nA 15×15 grid of codes spread over the map's plane, all decoded: how the decoder "
                     "lays out digits along the map's two axes.")
         grid_note = gr.Markdown(elem_classes="caption", elem_id="grid-note")
-        grid = digit_image("manifold", height=560)
+        grid = digit_image("manifold", "The decoder's digits over a 15 by 15 grid of the map", height=560)
 
     with gr.Tab("Train", elem_id="train-tab"):
         gr.Markdown("Watch an autoencoder learn. Training shows it thousands of digits, a batch at a time, and nudges "
@@ -168,7 +170,7 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                     with gr.Column(min_width=260):
                         caption("Test MSE: the error on 1,000 digits it never trains on")
                         mse_chart = gr.HTML(elem_id="mse-chart", css_template=charts.CSS, padding=False)
-                film = digit_image("film", height=220)
+                film = digit_image("film", "Eight test digits as the model draws them during training", height=220)
                 film_caption = gr.Markdown(elem_classes="blurb", elem_id="film-caption")
         train_result = gr.Markdown(elem_id="train-result")
         with gr.Row():

@@ -149,7 +149,8 @@ def launched_app(drawing: str, env: dict[str, str] | None = None):
 LATENT_SWITCH_PANELS = ["#latent-map", "#manifold", "#slider-digit"]
 # The Draw tab computes in the page: a stroke, a slider step, New noise and an example must be painted within
 # 30 ms p50 and 60 ms p95, and so must the Latent tab's sliders; each step of a dragged noise slider, and the
-# digit under a moving pointer, within 30 ms p95. A click on the map and a model switch still ask the server (p50 <= 250 ms, a switch 400 ms).
+# digit under a moving pointer, within 30 ms p95. A click on the map and a model switch still ask the server
+# (p50 <= 250 ms, a switch 400 ms).
 PAGE_ACTIONS = ("clear", "stroke", "noise_slider", "slider_drag", "new_noise", "example", "latent_slider")
 GOALS_MS = {**{action: (30, 60) for action in PAGE_ACTIONS}, "slider_drag": (None, 30), "map_hover": (None, 30),
             "model_switch": (400, None)}
