@@ -96,8 +96,8 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
         hint = gr.Markdown(elem_id="hint")
         with gr.Row():
             with gr.Column(scale=3):
-                caption("Code map, coloured by digit (ringed cross: your drawing, with the VAE's 2σ ellipse; "
-                        "red diamond: your click)")
+                caption("Code map, coloured by digit (ringed cross: your drawing, and for the VAE an ellipse two "
+                        "standard deviations of its posterior out; red diamond: the point you clicked)")
                 latent_map = digit_image("latent-map", "The code map: 2,000 MNIST test digits, dots coloured by digit",
                                          height=500)
             with gr.Column(scale=2):
@@ -175,7 +175,7 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
         train_result = gr.Markdown(elem_id="train-result")
         with gr.Row():
             use_button = gr.Button("Use in the Draw tab", interactive=False, elem_id="use")
-            forget_button = gr.Button("Back to the committed weights", elem_id="forget")
+            forget_button = gr.Button("Back to the committed weights", interactive=False, elem_id="forget")
         use_note = gr.Markdown(elem_id="use-note")
     train_session = gr.State(train_tab.TrainSession())  # this visitor's runs and Stop request
     own_models = gr.State({})  # this visitor's models from the Train tab, which the Draw tab uses instead
@@ -227,10 +227,13 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
         train_tab.unlock, None, run_settings, api_name=False, queue=False)
     stop_button.click(train_tab.stop, train_session, None, api_name=False, queue=False)
     train_model.change(train_tab.show_model, [train_model, train_session], train_outputs, api_name=False)
+    # Either swap redraws the Draw tab with the visitor's models, and leaves "Back" usable only with one to undo.
     use_button.click(train_tab.use_in_draw_tab, [train_model, train_session, own_models], [own_models, use_note],
-                     api_name=False).then(draw_tab.draw_update, draw_inputs, view, api_name=False)
+                     api_name=False).then(draw_tab.draw_update, draw_inputs, view, api_name=False).then(
+        train_tab.forget_button, own_models, forget_button, api_name=False, queue=False)
     forget_button.click(train_tab.forget_own_models, own_models, [own_models, use_note], api_name=False).then(
-        draw_tab.draw_update, draw_inputs, view, api_name=False)
+        draw_tab.draw_update, draw_inputs, view, api_name=False).then(
+        train_tab.forget_button, own_models, forget_button, api_name=False, queue=False)
 
     for component in (noise_kind, amount, seed, model_choice, *sliders, start, end, train_model, train_recipe, budget):
         gradio_fixes.tolerate_bad_payloads(component)

@@ -348,8 +348,10 @@ def test_train_tab_every_control(visitor, server):
     for setting in RUN_SETTINGS:
         expect(page.locator(setting).first).to_be_enabled(timeout=TIMEOUT)
 
+    expect(page.locator("#forget")).to_be_disabled()  # nothing of the visitor's to undo yet
     page.locator("#use").click()
     expect(page.locator("#use-note")).to_contain_text("for you only", timeout=TIMEOUT)
+    expect(page.locator("#forget")).to_be_enabled(timeout=TIMEOUT)
     page.get_by_role("tab", name="Draw").click()
     visitor.timed(lambda: visitor.stroke(SEVEN), DRAW_PANELS)
     expect(page.locator("#metrics-linear")).to_contain_text("Yours")
@@ -357,6 +359,7 @@ def test_train_tab_every_control(visitor, server):
     page.get_by_role("tab", name="Train").click()
     page.locator("#forget").click()
     expect(page.locator("#use-note")).to_contain_text("Back to the committed weights", timeout=TIMEOUT)
+    expect(page.locator("#forget")).to_be_disabled(timeout=TIMEOUT)
     page.get_by_role("tab", name="Draw").click()
     expect(page.locator("#metrics-linear")).not_to_contain_text("Yours", timeout=TIMEOUT)
 

@@ -59,8 +59,11 @@ def read_drawing(sketch) -> tuple[np.ndarray | None, str | None]:
     """The drawing as a 28x28 digit, or None and the message to show instead."""
     try:
         digit = sketch_to_mnist(sketch)
-    except Exception as err:  # noqa: BLE001 - untrusted uploads fail in many ways; each gets the same answer
-        return None, f"That image could not be read ({err}). Draw on the pad, or send a PNG or JPEG."
+    except ValueError as err:  # the app's own words on what is wrong with it
+        return None, f"That image could not be read: {err}. Draw on the pad, or send a PNG or JPEG."
+    except Exception:  # noqa: BLE001 - untrusted uploads fail in many ways, in the decoders' words: ours instead
+        return None, "That image could not be read: it is not a picture in a format this app knows. Draw on the pad, " \
+                     "or send a PNG or JPEG."
     if not digit.any():
         return None, EMPTY_PROMPT
     return digit, None

@@ -224,7 +224,7 @@ def hardness(name: str, digit: np.ndarray) -> str:
     space = latent_space(name)
     error = float(((decode(name, encode(name, digit)[None])[0] - digit) ** 2).mean())
     percent = (space.errors < error).mean() * 100
-    verdict = "like a typical MNIST digit" if percent < 75 else "unusual for this model: it was never shown such"
+    verdict = "like a typical MNIST digit" if percent < 75 else "unusual for this model, unlike what it learned from"
     return (f"Your drawing is harder than **{percent:.0f}%** of MNIST test digits for this model "
             f"(reconstruction MSE {error:.4f}): {verdict}.")
 
@@ -259,7 +259,10 @@ def slider_label(name: str, k: int) -> str | None:
     space = latent_space(name)
     if k >= len(space.scale):
         return None
-    return space.axis_name(k) + ("" if name == VAE.name else " (standard deviations from the mean code)")
+    if name == VAE.name:  # the prior's own units, which the map shows
+        return space.axis_name(k)
+    return (f"{space.axis_name(k)}, in standard deviations of the test digits' codes from their mean "
+            f"(1 = {space.scale[k]:.2g} on the map's axis)")
 
 
 def slider_updates(name: str, values: list[float]) -> list[gr.Slider]:

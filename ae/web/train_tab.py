@@ -327,6 +327,11 @@ def use_in_draw_tab(name, session: TrainSession, own_models: dict | None) -> tup
                         "committed weights.")
 
 
+def forget_button(own_models: dict | None) -> gr.Button:
+    """"Back to the committed weights": usable while the visitor has a model of theirs in the Draw tab."""
+    return gr.Button(interactive=bool(own_models))
+
+
 def forget_own_models(own_models: dict | None) -> tuple[dict, str]:
     names = ", ".join(MODELS[name].short_title for name in (own_models or {}))
     return {}, (f"Back to the committed weights ({names})." if names else "The Draw tab already shows the "
