@@ -100,7 +100,7 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                         "standard deviations of its posterior out; red diamond: the point you clicked)")
                 latent_map = digit_image("latent-map", "The code map: 2,000 MNIST test digits, dots coloured by digit",
                                          height=500)
-            with gr.Column(scale=2):
+            with gr.Column(scale=2, elem_id="lens-column"):
                 click_note = gr.Markdown(latent_tab.CLICK_PROMPT, elem_id="click-note")
                 lens = lens_view()
                 caption("Nearest test digits in code space, to the clicked point")

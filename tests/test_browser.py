@@ -290,6 +290,10 @@ def test_the_latent_tabs_digit_follows_a_pointer_or_a_finger_with_no_request(bro
     expect(page.locator("#lens-digit img")).to_have_count(1)
     if device is PHONE:
         assert page.evaluate("scrollY") == scrolled  # the finger moved the lens, not the page
+        lens = page.locator("#lens-digit").bounding_box()  # in a corner of the screen, over the map: in view
+        assert lens["y"] >= 0 and lens["y"] + lens["height"] <= PHONE["viewport"]["height"]
+        image = page.locator("#latent-map img").bounding_box()  # the map as wide as its box, no empty bands
+        assert image["width"] >= box["width"] - 2 and image["height"] < image["width"]
     else:
         expect(page.locator("#lens-note")).to_contain_text("Under the pointer: z₁ =")
     page.locator("#pc-1 input[type=range]").focus()
@@ -299,6 +303,8 @@ def test_the_latent_tabs_digit_follows_a_pointer_or_a_finger_with_no_request(bro
                            timeout=TIMEOUT)
     assert page.evaluate("aeStudio.latent.sliderDigit.source") == "page"
     assert visitor.requests[asked:] == []
+    page.get_by_role("tab", name="Draw").click()
+    expect(page.locator("#lens-digit")).to_be_hidden()  # the phone's floating lens belongs to the Latent tab
     visitor.close()
     assert visitor.errors == []
 
