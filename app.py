@@ -166,10 +166,12 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                 with gr.Row():
                     with gr.Column(min_width=260):
                         caption("Training loss: the error on the batches it learns from")
-                        loss_chart = gr.HTML(elem_id="loss-chart", css_template=charts.CSS, padding=False)
+                        loss_chart = gr.HTML(train_tab.EMPTY_CHARTS[0], elem_id="loss-chart", css_template=charts.CSS,
+                                             padding=False)
                     with gr.Column(min_width=260):
                         caption("Test MSE: the error on 1,000 digits it never trains on")
-                        mse_chart = gr.HTML(elem_id="mse-chart", css_template=charts.CSS, padding=False)
+                        mse_chart = gr.HTML(train_tab.EMPTY_CHARTS[1], elem_id="mse-chart", css_template=charts.CSS,
+                                            padding=False)
                 film = digit_image("film", "Eight test digits as the model draws them during training", height=220)
                 film_caption = gr.Markdown(elem_classes="blurb", elem_id="film-caption")
         train_result = gr.Markdown(elem_id="train-result")

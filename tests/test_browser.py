@@ -330,6 +330,9 @@ def test_train_tab_every_control(visitor, server):
     page = visitor.page
     page.get_by_role("tab", name="Train").click()
     expect(page.locator("#train-progress")).to_contain_text("press Train")
+    expect(page.locator("#loss-chart")).to_contain_text("The training loss appears here")  # not titles over nothing
+    expect(page.locator("#mse-chart")).to_contain_text("The test error appears here")
+    expect(page.locator("#film")).to_be_hidden()
     train_for(page, 5)
     expect(page.locator("#train-progress")).to_contain_text("Training Linear", timeout=TIMEOUT)
     expect(page.locator("#train-progress progress")).to_have_count(1)

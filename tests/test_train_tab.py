@@ -201,6 +201,12 @@ def test_the_latent_tabs_models_train_but_stay_out_of_the_draw_tab(session):
     assert "Use in the Draw tab" not in last[OUT["result"]]
 
 
+def test_a_model_not_yet_trained_shows_what_its_charts_will_hold(session):
+    outputs = train_tab.show_model("conv", session)
+    assert (outputs[OUT["loss_chart"]], outputs[OUT["mse_chart"]]) == train_tab.EMPTY_CHARTS
+    assert "No run of" in outputs[OUT["film_caption"]] and outputs[OUT["film"]] is None
+
+
 def test_use_before_training_says_to_train_first(session):
     own, note = train_tab.use_in_draw_tab("linear", session, None)
     assert own == {} and "Train this model first" in note

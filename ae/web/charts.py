@@ -1,4 +1,5 @@
-"""Small SVG line charts for the page: the Draw tab's noise sweep and the Train tab's live curves.
+"""Small SVG line charts for the page: the Train tab's live curves (the Draw tab's noise sweep, which the page
+computes, the page also draws: static/draw.js).
 
 Plain SVG because the page repaints them on every update: a Vega plot (gr.LinePlot) took the browser 150-400 ms
 per redraw, and held every other panel's repaint back with it. Every point carries its value as a tooltip.
@@ -18,7 +19,14 @@ CSS = """
 svg { width: 100%; max-width: 760px; height: auto; display: block; }
 .chart-legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 0.85em; }
 .chart-legend i { display: inline-block; width: 14px; height: 3px; margin: 0 5px 3px 0; vertical-align: middle; }
+.placeholder { border: 1px dashed var(--border-color-primary); border-radius: 4px; padding: 24px 12px; margin: 0;
+               font-size: 0.85em; }
 """
+
+
+def placeholder(text: str) -> str:
+    """A chart's place before it has anything to show: what will appear there, and how to get it."""
+    return f'<p class="placeholder">{text}</p>'
 
 
 @dataclass

@@ -55,6 +55,9 @@ RECIPE_CHOICES = {
 }
 RECIPE_COLOURS = {"course": "#ff7f0e", "ours": "#1f77b4"}
 IDLE_PROMPT = "Pick a model, a recipe and a time budget, then press <b>Train</b>."
+EMPTY_CHARTS = (  # the two charts before this model's first run in the session
+    charts.placeholder("The training loss appears here as the model trains, a line per recipe: press Train."),
+    charts.placeholder("The test error appears here as the model trains, against the committed model's: press Train."))
 
 
 @dataclass(frozen=True)
@@ -390,6 +393,8 @@ def _recipe_name(recipe: str) -> str:
 def _charts(session: TrainSession, name: str) -> tuple[str, str]:
     """The training loss and the test MSE of this model's runs, one line per recipe, on shared axes."""
     runs = [run for (model, _), run in sorted(session.runs.items()) if model == name and len(run.reports) > 0]
+    if not runs:
+        return EMPTY_CHARTS
     x_end = max([run.budget_s for run in runs], default=DEFAULT_BUDGET_S)
     unit = "MSE per pixel" if RECIPES[name].loss == "mse" else "nats per image"
     loss_lines, mse_lines = [], []
