@@ -103,7 +103,6 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
             with gr.Column(scale=2, elem_id="lens-column"):
                 click_note = gr.Markdown(latent_tab.CLICK_PROMPT, elem_id="click-note")
                 lens = lens_view()
-                caption("Nearest test digits in code space, to the clicked point")
                 neighbours = digit_image("neighbours", "The test digits nearest to the clicked point", height=90)
         gr.Markdown("### Move along the map's axes\nSliders start at your drawing's code: the decoder redraws at "
                     "once. For a large code, the first components change the most.")

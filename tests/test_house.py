@@ -1,5 +1,6 @@
 """The house rules a contributor relies on: the library knows nothing of the page, and the code passes its linter."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -33,3 +34,13 @@ def test_the_code_passes_ruff():
     result = subprocess.run(["ruff", "check", "--output-format", "concise", "."], capture_output=True, text=True,
                             cwd=REPO)
     assert result.returncode == 0, result.stdout
+
+
+def test_no_emoji_anywhere_a_visitor_reads():
+    """Every label, note and button is text a plain font has: without an emoji font (CI's Chromium, some visitors'
+    machines) an emoji is an empty box."""
+    emoji = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F]")
+    static = [path for path in (REPO / "ae" / "web" / "static").glob("*.*") if path.suffix in (".html", ".js", ".css")]
+    texts = [REPO / "app.py", *(REPO / "ae" / "web").glob("*.py"), *static]
+    found = {path.name: emoji.findall(path.read_text()) for path in texts}
+    assert {name: marks for name, marks in found.items() if marks} == {}

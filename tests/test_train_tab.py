@@ -2,6 +2,8 @@
 reaches the Draw tab for them only. Runs here are a few steps long (max_steps); the time goals are the
 benchmark's and the README's, never a test's."""
 
+import multiprocessing
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +14,7 @@ import torch
 
 from ae import train
 from ae.checkpoints import file_sha256, read_card, weights_path
-from ae.models import MODELS
+from ae.models import MODELS, build
 from ae.web import common, draw_tab, train_tab
 
 pytestmark = pytest.mark.slow  # training runs
@@ -260,3 +262,25 @@ assert list(train_tab.train_steps("linear", "ours", 60, max_steps=2))[-1].step =
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert train_tab.train_steps.__name__ == "train_steps" and "spaces" not in sys.modules
+
+
+def _yield_across(queue, *args) -> None:
+    """train_steps in a process of its own, each Report pickled across as ZeroGPU sends what its function yields."""
+    for report in train_tab.train_steps(*args):
+        queue.put(pickle.dumps(report))
+    queue.put(None)
+
+
+def test_the_gpu_function_runs_across_a_process_boundary():
+    """On ZeroGPU the @spaces.GPU function (train_steps) runs in another process: its arguments and every Report it
+    yields must cross by pickle. Run it that way here, in a fresh (spawned) process."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    worker = context.Process(target=_yield_across, args=(queue, "conv", "ours", 60, 3))
+    worker.start()
+    reports = []
+    while (item := queue.get(timeout=300)) is not None:
+        reports.append(pickle.loads(item))
+    worker.join(60)
+    assert worker.exitcode == 0 and [report.step for report in reports][-1] == 3
+    assert set(reports[-1].weights) == set(build("conv").state_dict()) and reports[-1].film.shape == (8, 28, 28)

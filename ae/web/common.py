@@ -11,7 +11,7 @@ import torch
 from ..checkpoints import CHECKPOINT_DIR, load_pretrained
 from ..export import MANIFEST, PARTS
 from ..models import MODELS
-from ..preprocess import sketch_to_mnist
+from ..preprocess import UnreadableImage, sketch_to_mnist
 
 SAMPLE_PATH = CHECKPOINT_DIR / "mnist_sample.npz"
 STATIC = Path(__file__).resolve().parent / "static"  # the page's own files; app.py has Gradio serve the folder
@@ -59,7 +59,7 @@ def read_drawing(sketch) -> tuple[np.ndarray | None, str | None]:
     """The drawing as a 28x28 digit, or None and the message to show instead."""
     try:
         digit = sketch_to_mnist(sketch)
-    except ValueError as err:  # the app's own words on what is wrong with it
+    except UnreadableImage as err:  # the app's own words on what is wrong with it
         return None, f"That image could not be read: {err}. Draw on the pad, or send a PNG or JPEG."
     except Exception:  # noqa: BLE001 - untrusted uploads fail in many ways, in the decoders' words: ours instead
         return None, "That image could not be read: it is not a picture in a format this app knows. Draw on the pad, " \

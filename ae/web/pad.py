@@ -17,7 +17,7 @@ the pad as a DOM event, and the pad draws it as if it were a stroke.
 import gradio as gr
 import numpy as np
 
-from ..preprocess import Unreadable
+from ..preprocess import Unreadable, UnreadableImage
 from .common import as_pixels, static_text
 from .dataurl import png_data_url, read_image_data_url
 
@@ -34,7 +34,7 @@ def read_pad(payload) -> np.ndarray | Unreadable | None:
     try:
         return read_image_data_url(payload)
     except Exception as err:  # noqa: BLE001 - untrusted uploads fail in many ways; each gets the same answer
-        return Unreadable(str(err) if isinstance(err, ValueError) else "it is not an image this app can read")
+        return Unreadable(str(err) if isinstance(err, UnreadableImage) else "it is not an image this app can read")
 
 
 def drawing_pad(elem_id: str) -> gr.HTML:
