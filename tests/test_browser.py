@@ -134,6 +134,19 @@ def test_every_tab_passes_axe_core_before_and_after_use(browser, server, device)
     assert visitor.errors == []
 
 
+def test_the_draw_tab_from_the_keyboard(visitor):
+    """Tab to an example and press Enter: it loads, with a visible focus ring on the way."""
+    page = visitor.page
+    example = page.locator("#examples button").nth(4)
+    example.focus()
+    assert example.evaluate("e => getComputedStyle(e).outlineStyle") != "none"
+    visitor.timed(lambda: page.keyboard.press("Enter"), DRAW_PANELS)
+    expect(page.locator("#status")).to_contain_text("What each model makes")
+    expect(page.get_by_role("group", name="Noise type")).to_be_visible()  # the radios say what they choose
+    page.locator("#amount input[type=range]").focus()
+    visitor.timed(lambda: page.keyboard.press("ArrowRight"), NOISE_PANELS)
+
+
 def test_an_example_on_a_fresh_page_then_a_stroke(visitor):
     page = visitor.page
     visitor.timed(lambda: page.locator("#examples button").nth(3).click(), DRAW_PANELS, timeout_s=2)
@@ -402,6 +415,9 @@ def test_a_phone_draws_with_a_finger_and_sees_the_outputs_on_one_screen(browser,
             box = page.locator(selector).bounding_box()
             assert box["y"] >= 0 and box["y"] + box["height"] <= height, (selector, box)
             assert box["width"] > 60, (selector, box)  # big enough to see
+        for name in MODEL_NAMES:  # each output inside its own box: not shifted, not clipped
+            image, frame = (page.locator(selector).bounding_box() for selector in (f"#out-{name} img", f"#out-{name}"))
+            assert all(abs(image[key] - frame[key]) <= 1 for key in ("x", "y", "width", "height")), (name, image, frame)
         shot(phone, "phone", server)
     finally:
         phone.close()
