@@ -23,6 +23,7 @@ DOT_RADIUS = 1.4
 DOT_OPACITY = 0.6
 MARGIN = 0.05  # of the data's range, on each side, as matplotlib's axes leave
 TEXT, FRAME, PRIOR = (0, 0, 0), (0, 0, 0), (77, 77, 77)
+TICK, LEGEND = 16, 13  # font sizes: on a phone the picture shows at about half size, and must still be read
 
 
 @dataclass
@@ -116,19 +117,19 @@ def _frame(canvas: Image.Image, pen: ImageDraw.ImageDraw, picture: MapPicture, t
     for value in values:
         column = picture.to_pixel(value, 0)[0]
         pen.line((column, bottom, column, bottom + 4), fill=FRAME)
-        pen.text((column, bottom + 6), tick_label(value, decimals), fill=TEXT, font=font(14), anchor="mt")
+        pen.text((column, bottom + 6), tick_label(value, decimals), fill=TEXT, font=font(TICK), anchor="mt")
     values, decimals = ticks(*picture.y_limits)
     for value in values:
         row = picture.to_pixel(0, value)[1]
         pen.line((left - 4, row, left, row), fill=FRAME)
-        pen.text((left - 7, row), tick_label(value, decimals), fill=TEXT, font=font(14), anchor="rm")
-    pen.text(((left + right) / 2, bottom + 26), x_label, fill=TEXT, font=font(14), anchor="mt")
-    pen.text(((left + right) / 2, top - 8), title, fill=TEXT, font=font(13), anchor="mb")
-    width = round(pen.textlength(y_label, font=font(14)))
-    upright = Image.new("L", (width + 4, 20), 0)
-    ImageDraw.Draw(upright).text((2, 10), y_label, fill=255, font=font(14), anchor="lm")
+        pen.text((left - 7, row), tick_label(value, decimals), fill=TEXT, font=font(TICK), anchor="rm")
+    pen.text(((left + right) / 2, bottom + 26), x_label, fill=TEXT, font=font(TICK), anchor="mt")
+    pen.text(((left + right) / 2, top - 8), title, fill=TEXT, font=font(TICK - 1), anchor="mb")
+    width = round(pen.textlength(y_label, font=font(TICK)))
+    upright = Image.new("L", (width + 4, 22), 0)
+    ImageDraw.Draw(upright).text((2, 11), y_label, fill=255, font=font(TICK), anchor="lm")
     turned = upright.rotate(90, expand=True)
-    canvas.paste(Image.new("RGB", turned.size, TEXT), (18, round((top + bottom - turned.height) / 2)), turned)
+    canvas.paste(Image.new("RGB", turned.size, TEXT), (8, round((top + bottom - turned.height) / 2)), turned)
 
 
 def _legend(pen: ImageDraw.ImageDraw, with_prior: bool) -> None:
@@ -137,16 +138,16 @@ def _legend(pen: ImageDraw.ImageDraw, with_prior: bool) -> None:
     top = round((AXES[1] + AXES[3]) / 2 - (rows * row_height + 24) / 2)
     pen.rounded_rectangle((left, top, left + 88, top + 28 + rows * row_height), radius=4, outline=(204, 204, 204),
                           fill="white")
-    pen.text((left + 44, top + 6), "digit", fill=TEXT, font=font(14), anchor="mt")
+    pen.text((left + 44, top + 6), "digit", fill=TEXT, font=font(TICK - 1), anchor="mt")
     for digit in range(10):
         row = top + 32 + digit * row_height
         pen.ellipse((left + 12, row - 3, left + 18, row + 3), fill=TAB10[digit])
-        pen.text((left + 30, row), str(digit), fill=TEXT, font=font(11), anchor="lm")
+        pen.text((left + 30, row), str(digit), fill=TEXT, font=font(LEGEND), anchor="lm")
     if with_prior:
         row = top + 32 + 10 * row_height
         for start in (left + 6, left + 16):
             pen.line((start, row, start + 6, row), fill=PRIOR)
-        pen.text((left + 30, row), "prior, 2σ", fill=TEXT, font=font(11), anchor="lm")
+        pen.text((left + 30, row), "prior, 2σ", fill=TEXT, font=font(LEGEND), anchor="lm")
 
 
 def _dashed_circle(pen: ImageDraw.ImageDraw, centre: tuple[float, float], x_radius: float, y_radius: float) -> None:
