@@ -170,9 +170,12 @@ def test_interpolate_from_the_drawing_or_between_test_digits(example_on_pad):
     assert note == f"From {latent_tab.MY_DRAWING} to {choices[1]}."
     rows = latent_tab.interpolation_rows(sketch_to_mnist(example_on_pad(2)),
                                      latent_tab._choice_image(choices[1], None))
-    assert strips.shape == (len(rows) * 29 - 1, latent_tab.INTERPOLATION_STEPS * 29 - 1)
-    np.testing.assert_array_equal(strips[29:57, 29 * 8:], common.as_pixels(rows[1][8]))  # linear's last digit
-    assert (strips[28] == 255).all() and (strips[:, 28] == 255).all()  # white lines between the digits
+    scale, width = common.ROW_SCALE, latent_tab.INTERPOLATION_STEPS * 29 - 1
+    assert strips.shape[0] == (len(rows) * 29 - 1) * scale and strips.shape[2] == 3
+    digits = strips[::scale, -width * scale::scale, 0]  # back to one pixel a pixel, the labels' margin left out
+    np.testing.assert_array_equal(digits[29:57, 29 * 8:], common.as_pixels(rows[1][8]))  # linear's last digit
+    assert (digits[28] == 255).all() and (digits[:, 28] == 255).all()  # white lines between the digits
+    assert len(latent_tab.INTERPOLATION_LABELS) == len(rows)  # every row labelled
     assert latent_tab.interpolate(choices[0], choices[5], None)[0] is not None
     strips, note = latent_tab.interpolate(latent_tab.MY_DRAWING, choices[1], None)
     assert strips is None and "There is no drawing yet" in note
@@ -184,6 +187,8 @@ def test_the_vae_tab_shows_its_posterior_its_prior_grid_and_two_sliders(example_
     sliders = outputs[4:4 + latent_tab.COMPONENTS]
     assert [slider.visible for slider in sliders] == [True, True, False, False, False, False]
     assert sliders[0].label == "z₁" and "quantiles" in grid_note and "give or take" in outputs[3]
+    # A sure posterior: its 2-sigma ellipse hides under the ring, and the note says so rather than point at it.
+    assert "smaller than the ring" in latent_tab.posterior_note("vae", common.mnist_sample()[0][3])
     bare = latent_tab.map_picture("vae").image
     marked = map_image.astype(int) - bare
     assert (marked != 0).any()  # the posterior mean and its ellipse

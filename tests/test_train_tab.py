@@ -40,7 +40,8 @@ def test_a_few_steps_stream_the_curves_the_digits_and_a_result(session):
     assert last[OUT["loss_chart"]].count("<polyline") == 1 and "MSE per pixel" in last[OUT["loss_chart"]]
     film = last[OUT["film"]]
     rows = len(session.latest["linear"].reports) + 1  # the digits, then one row per report (at most FILM_ROWS)
-    assert film.dtype == np.uint8 and film.shape == (rows * 29 - 1, train_tab.FILM_DIGITS * 29 - 1)
+    assert film.dtype == np.uint8 and film.shape[0] == (rows * 29 - 1) * common.ROW_SCALE  # each row labelled
+    assert film.shape[1] > (train_tab.FILM_DIGITS * 29 - 1) * common.ROW_SCALE
     assert "Test MSE on 1,000 test digits" in last[OUT["result"]]
     assert f"{train_tab.committed_test_mse('linear'):.4f}" in last[OUT["result"]]
     assert last[OUT["use_button"]].interactive is True and first[OUT["use_button"]].interactive is False

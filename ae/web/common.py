@@ -7,11 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image, ImageDraw
 
 from ..checkpoints import CHECKPOINT_DIR, load_pretrained
 from ..export import MANIFEST, PARTS
 from ..models import MODELS
-from ..preprocess import UnreadableImage, sketch_to_mnist
+from ..preprocess import FIELD, UnreadableImage, sketch_to_mnist
+from .mapplot import TICK, font
 
 SAMPLE_PATH = CHECKPOINT_DIR / "mnist_sample.npz"
 STATIC = Path(__file__).resolve().parent / "static"  # the page's own files; app.py has Gradio serve the folder
@@ -81,3 +83,21 @@ def tile(pictures: np.ndarray, gap) -> np.ndarray:
     padding = [(0, 0), (0, 0), (0, 1), (0, 1)] + [(0, 0)] * (pictures.ndim - 4)
     sheet = np.pad(pictures, padding, constant_values=gap).swapaxes(1, 2)
     return sheet.reshape(rows * (height + 1), columns * (width + 1), *pictures.shape[4:])[:-1, :-1]
+
+
+ROW_SCALE = 3  # a labelled sheet's digits, enlarged: its labels are text, which must stay sharp
+
+
+def labelled_rows(sheet: np.ndarray, labels: list[str], scale: int = ROW_SCALE) -> np.ndarray:
+    """A sheet of digit rows (tile's, uint8, rows FIELD + 1 px apart) enlarged `scale` times, with each row's label
+    on its left in a white margin: (H, W, 3) uint8. For a panel whose rows must say what they are."""
+    enlarged = np.kron(sheet, np.ones((scale, scale), np.uint8))
+    pitch = (FIELD + 1) * scale
+    margin = max(round(ImageDraw.Draw(Image.new("L", (1, 1))).textlength(label, font=font(TICK)))
+                 for label in labels) + 16
+    picture = Image.new("RGB", (margin + enlarged.shape[1], enlarged.shape[0]), "white")
+    picture.paste(Image.fromarray(enlarged).convert("RGB"), (margin, 0))
+    pen = ImageDraw.Draw(picture)
+    for row, label in enumerate(labels):
+        pen.text((margin - 8, row * pitch + FIELD * scale / 2), label, fill="black", font=font(TICK), anchor="rm")
+    return np.asarray(picture)

@@ -31,7 +31,7 @@ from ..metrics import mse_per_image
 from ..models import MODELS, VAE, PlainAE2D
 from ..pca import principal_axes
 from ..preprocess import FIELD
-from .common import as_pixels, mnist_sample, onnx_files, pretrained, read_drawing, sample_picks, tile
+from .common import as_pixels, labelled_rows, mnist_sample, onnx_files, pretrained, read_drawing, sample_picks, tile
 from .dataurl import png_data_url
 from .mapplot import MapPicture, scatter_map
 
@@ -46,6 +46,7 @@ NEIGHBOURS = 3
 MY_DRAWING = "my drawing"
 BATCH = 100  # sample digits encoded at a time
 SAMPLES = 16  # digits drawn from the VAE's prior per click, shown 4 x 4
+MARKER_RING = 9  # pixels: the radius of the ring around the drawing's cross on the map
 
 
 @dataclass
@@ -170,7 +171,7 @@ def map_with_markers(name: str, digit: np.ndarray | None, clicked: tuple[float, 
         if spread is not None:
             right, top = picture.to_pixel(*(mean + 2 * spread))
             draw.ellipse((2 * x - right, top, right, 2 * y - top), outline=(0, 0, 0), width=2)
-        draw.ellipse((x - 9, y - 9, x + 9, y + 9), outline=(0, 0, 0), width=3)
+        draw.ellipse((x - MARKER_RING, y - MARKER_RING, x + MARKER_RING, y + MARKER_RING), outline=(0, 0, 0), width=3)
         draw.line((x - 14, y, x + 14, y), fill=(0, 0, 0), width=2)
         draw.line((x, y - 14, x, y + 14), fill=(0, 0, 0), width=2)
     if clicked is not None:
@@ -236,8 +237,13 @@ def posterior_note(name: str, digit: np.ndarray) -> str:
     if spread is None:
         return ""
     (x, y), (dx, dy) = encode(name, digit), 2 * spread
+    picture = map_picture(name)
+    centre, corner = picture.to_pixel(x, y), picture.to_pixel(x + dx, y + dy)
+    hidden = max(abs(corner[0] - centre[0]), abs(corner[1] - centre[1])) < MARKER_RING
+    where = ("on the map, an ellipse smaller than the ring that marks your drawing: the VAE is that sure of it"
+             if hidden else "the ellipse on the map")
     return (f" The VAE's posterior puts it at z = ({x:.2f}, {y:.2f}), give or take ({dx:.2f}, {dy:.2f}) at two "
-            "standard deviations (the ellipse on the map).")
+            f"standard deviations ({where}).")
 
 
 def slider_values(name: str, digit: np.ndarray | None) -> list[float]:
@@ -434,8 +440,12 @@ def interpolation_rows(start: np.ndarray, end: np.ndarray, steps: int = INTERPOL
     return np.stack(rows)
 
 
+INTERPOLATION_LABELS = ["pixels, faded", *[model.short_title for model in MODELS.values()]]
+
+
 def interpolate(start_choice, end_choice, sketch) -> tuple[np.ndarray | None, str]:
-    """interpolation_rows as one uint8 picture, start on the left, one white pixel between digits, and a note.
+    """interpolation_rows as one picture, start on the left, one white pixel between digits, each row labelled
+    (common.labelled_rows), and a note.
 
     Drawn with numpy, not matplotlib: as a figure of 45 labelled digits it took the server 0.75 s a click
     (0.4 s to draw, 0.35 s for Gradio to save it), all of it holding up every other visitor's events.
@@ -445,4 +455,5 @@ def interpolate(start_choice, end_choice, sketch) -> tuple[np.ndarray | None, st
         missing = MY_DRAWING in (start_choice, end_choice) and _drawing(sketch) is None
         return None, ("There is no drawing yet: draw a digit in the Draw tab, or pick a test digit for From."
                       if missing else "Pick a test digit from the lists for From and To.")
-    return as_pixels(tile(interpolation_rows(start, end), 1.0)), f"From {start_choice} to {end_choice}."
+    sheet = as_pixels(tile(interpolation_rows(start, end), 1.0))
+    return labelled_rows(sheet, INTERPOLATION_LABELS), f"From {start_choice} to {end_choice}."

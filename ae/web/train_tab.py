@@ -34,7 +34,7 @@ from ..models import MODELS, PRINCIPAL_START_IMAGES, build
 from ..noise import add_noise
 from ..train import DENOISE_EVAL_AMOUNT, EVAL_NOISE_SEED, RECIPES, eval_noise, test_mse, training_steps
 from . import charts
-from .common import as_pixels, mnist_sample, pretrained, sample_picks, tile
+from .common import as_pixels, labelled_rows, mnist_sample, pretrained, sample_picks, tile
 
 try:  # Hugging Face's ZeroGPU lends a GPU to the decorated function while it runs; elsewhere it is not installed
     import spaces
@@ -423,7 +423,8 @@ def _film_rows(run: Run) -> list[Report]:
 
 def _film(run: Run) -> np.ndarray:
     rows = [as_pixels(film_inputs(run.name)[1][:, 0].numpy()), *[r.film for r in _film_rows(run)]]
-    return tile(np.stack(rows), 255)
+    labels = ["shown", *[f"after {r.seconds:.0f} s" for r in _film_rows(run)]]
+    return labelled_rows(tile(np.stack(rows), 255), labels)
 
 
 def _film_caption(run: Run) -> str:
