@@ -6,12 +6,16 @@
  */
 (function () {
   "use strict";
-  function nameGroups() {
-    for (const group of document.querySelectorAll("fieldset:not([aria-label])")) {
+  function nameGroups(root) {
+    for (const group of root.querySelectorAll("fieldset:not([aria-label])")) {
       const label = group.querySelector(':scope > [data-testid="block-info"]');
       if (label && label.textContent.trim()) group.setAttribute("aria-label", label.textContent.trim());
     }
   }
-  new MutationObserver(nameGroups).observe(document.documentElement, {childList: true, subtree: true});
-  nameGroups();
+  // Only what was added is looked at: the page's panels change many times a second while a pen moves.
+  new MutationObserver((records) => {
+    for (const record of records)
+      for (const node of record.addedNodes) if (node.nodeType === Node.ELEMENT_NODE) nameGroups(node.parentElement || node);
+  }).observe(document.documentElement, {childList: true, subtree: true});
+  nameGroups(document);
 })();
