@@ -171,7 +171,7 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                         caption("Test MSE: the error on 1,000 digits it never trains on")
                         mse_chart = gr.HTML(train_tab.EMPTY_CHARTS[1], elem_id="mse-chart", css_template=charts.CSS,
                                             padding=False)
-                film = digit_image("film", "Eight test digits as the model draws them during training", height=220)
+                film = digit_image("film", "Eight test digits as the model draws them during training", height=360)
                 film_caption = gr.Markdown(elem_classes="blurb", elem_id="film-caption")
         train_result = gr.Markdown(elem_id="train-result")
         with gr.Row():
