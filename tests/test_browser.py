@@ -72,6 +72,8 @@ def test_a_stroke_right_after_loading_fills_every_panel(visitor, server):
         expect(page.locator(f"#out-{name} img")).to_be_visible()
         image = page.locator(f"#out-{name} img")  # shown large (scaled to its box), not at 28 px
         assert image.bounding_box()["width"] > 150 and image.evaluate("i => getComputedStyle(i).objectFit") == "contain"
+        frame = page.locator(f"#out-{name}").bounding_box()  # and exactly in its box: not shifted, not clipped
+        assert all(abs(image.bounding_box()[key] - frame[key]) <= 1 for key in ("x", "y", "width", "height")), name
         expect(page.locator(f"#metrics-{name}")).to_contain_text(re.compile(r"MSE.*PSNR.*dB"))
     expect(page.locator("#sweep svg polyline")).to_have_count(len(MODEL_NAMES))
     expect(page.locator("#status")).to_contain_text("What each model makes")
