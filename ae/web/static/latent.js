@@ -23,15 +23,15 @@
     busy: () => lensQueue.busy() || sliderQueue.busy(),
     model: () => space && space.model,  // the model whose map the page reads
   };
-  let space = null, pinned = null, hovering = false, askServer = null, base = {key: null};
+  let space = null, pinned = null, hovering = false, askServer = null, base = {};
 
   /* ---------- decoding, as ae.web.latent_tab computes it ---------- */
   const session = (part) => studio.session(space.files[part]);
-  function lift(coords) {  // mean + coords · components, as LatentSpace.lift
-    const code = Float32Array.from(space.mean);
+  function moveAlong(code, coords) {  // code + coords · the first components, in place
     coords.forEach((c, k) => space.components[k].forEach((v, i) => { code[i] += c * v; }));
     return code;
   }
+  const lift = (coords) => moveAlong(Float32Array.from(space.mean), coords);  // as LatentSpace.lift
   async function decode(code) {
     const codes = new ort.Tensor("float32", code, [1, ...space.code_shape]);
     return D.asPixels((await (await session("decoder")).run({codes})).reconstructions.data);
@@ -43,17 +43,14 @@
   /* The drawing's own code (or the mean code, with no drawing) moved along the first components to the sliders'
    * coordinates, as latent_tab.decode_sliders. A 2-D code is the sliders' point itself, whatever the drawing. */
   async function sliderCode(values) {
-    const k = space.scale.length, digit = space.plane ? null : studio.digit();
-    const key = digit && `${space.model}|${digit.join()}`;
-    if (key && base.key !== key) {
+    const k = space.scale.length, digit = space.plane ? null : studio.digit();  // the same array until it changes
+    if (digit && (base.digit !== digit || base.model !== space.model)) {
       const digits = new ort.Tensor("float32", Float32Array.from(digit), [1, 1, D.FIELD, D.FIELD]);
-      base = {key, code: (await (await session("encoder")).run({digits})).codes.data};
+      base = {digit, model: space.model, code: (await (await session("encoder")).run({digits})).codes.data};
     }
     const code = Float32Array.from(digit ? base.code : space.mean);
     const projected = space.components.slice(0, k).map((c) => c.reduce((sum, v, i) => sum + v * (code[i] - space.mean[i]), 0));
-    const shift = values.slice(0, k).map((v, j) => space.origin[j] + position(v) * space.scale[j] - projected[j]);
-    shift.forEach((s, j) => space.components[j].forEach((v, i) => { code[i] += s * v; }));
-    return code;
+    return moveAlong(code, values.slice(0, k).map((v, j) => space.origin[j] + position(v) * space.scale[j] - projected[j]));
   }
 
   /* One decoding at a time; while one runs, only the latest request waits (a pointer outruns nothing). */
