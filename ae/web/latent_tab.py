@@ -180,6 +180,7 @@ def map_with_markers(name: str, digit: np.ndarray | None, clicked: tuple[float, 
     return np.asarray(image)
 
 
+@functools.cache  # the same for every switch to this model: built once, as its map is
 def page_space(name: str) -> dict:
     """What the page needs to decode this model's map and sliders itself, as JSON: a map pixel -> map
     coordinates (the picture's geometry) -> a code (mean + coordinates · components) -> the ONNX decoder; for the
