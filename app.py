@@ -157,8 +157,9 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                 with gr.Row():
                     train_button = gr.Button("Train", variant="primary", elem_id="train")
                     stop_button = gr.Button("Stop", elem_id="stop")
-                gr.Markdown("One training runs at a time on this server: if someone else's is going, yours waits "
-                            "its turn (the bar shows your place). Stop ends a run early and keeps what it has.",
+                gr.Markdown("One training runs at a time on this server, first come first served: if others' "
+                            "are ahead, yours waits its turn and says how long, and while others wait each run is "
+                            "shorter. Stop ends a run early and keeps what it has.",
                             elem_classes="blurb")
             with gr.Column(scale=2):
                 train_progress = gr.HTML(train_tab.progress_html(None, train_tab.IDLE_PROMPT), elem_id="train-progress")
@@ -215,8 +216,9 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
     interpolate_button.click(latent_tab.interpolate, [start, end, sketch], [interpolation, interpolation_note],
                              api_name="latent_interpolate")
 
-    # Train: the click arms the visitor's Stop and locks the run's settings at once, then the run waits for the
-    # server's one trainer; the settings unlock when it ends.
+    # Train: the click arms the visitor's Stop and locks the run's settings at once, then the run waits its turn
+    # in train_tab.TRAINER's line (not Gradio's: every run enters at once and says its own place and wait, in the
+    # progress panel rather than under Gradio's overlay); the settings unlock when it ends.
     train_panels = {"progress": train_progress, "loss_chart": loss_chart, "mse_chart": mse_chart, "film": film,
                     "film_caption": film_caption, "result": train_result, "use_button": use_button}
     train_outputs = [train_panels[name] for name in train_tab.TRAIN_OUTPUTS]
@@ -224,7 +226,7 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
     train_button.click(train_tab.arm, train_session, [train_progress, *run_settings], api_name=False,
                        queue=False).then(
         train_tab.train, [train_model, train_recipe, budget, train_session], train_outputs, api_name="train",
-        concurrency_limit=1, concurrency_id="train", show_progress="full", show_progress_on=train_progress).then(
+        concurrency_limit=None, show_progress="hidden").then(
         train_tab.unlock, None, run_settings, api_name=False, queue=False)
     stop_button.click(train_tab.stop, train_session, None, api_name=False, queue=False)
     train_model.change(train_tab.show_model, [train_model, train_session], train_outputs, api_name=False)

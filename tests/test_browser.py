@@ -21,6 +21,8 @@ from ae.web.draw_tab import MODEL_NAMES
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO / "out" / "screenshots"
 INLINE = re.compile("^data:image/png")  # a picture sent inside the event's answer (gradio_fixes.send_inline)
+STILL = """!document.querySelector('.pending') && document.getAnimations().every(
+    a => a.playState !== 'running' || a.effect.getTiming().iterations === Infinity)"""  # no fade under way
 TIMEOUT = 20_000  # ms: what a test waits before calling a panel missing (the benchmark says how fast they are)
 
 
@@ -99,7 +101,12 @@ def test_the_draw_tab_asks_the_server_nothing_once_its_models_are_ready(visitor)
 
 
 def serious_violations(page) -> list:
-    """axe-core's serious and critical findings on everything the page shows: the app's own markup and Gradio's."""
+    """axe-core's serious and critical findings on everything the page shows: the app's own markup and Gradio's.
+
+    Read once the page is still: Gradio fades a panel to 20% while its event runs (and back in over 0.15 s), and
+    axe-core reads colours.
+    """
+    page.wait_for_function(STILL, timeout=TIMEOUT)
     found = Axe().run(page)
     return [(v["id"], [node["target"] for node in v["nodes"]]) for v in found.response["violations"]
             if v["impact"] in ("serious", "critical")]
@@ -128,8 +135,7 @@ def test_every_tab_passes_axe_core_before_and_after_use(browser, server, device)
         assert serious_violations(page) == [], "the Train tab"
         train_for(page, 5)
         expect(page.locator("#train-result")).to_contain_text("Test MSE", timeout=60_000)
-        expect(page.locator("#train")).to_be_enabled(timeout=TIMEOUT)  # and done fading back in: axe reads colours
-        page.wait_for_function("document.querySelector('#train').getAnimations().length === 0", timeout=TIMEOUT)
+        expect(page.locator("#train")).to_be_enabled(timeout=TIMEOUT)
         assert serious_violations(page) == [], "the Train tab after a run"
     finally:
         visitor.close()
@@ -396,8 +402,9 @@ def test_a_second_trainer_waits_and_sees_its_place(browser, server):
         train_for(first.page, 5)
         expect(first.page.locator("#train-progress")).to_contain_text("Training Linear", timeout=TIMEOUT)
         train_for(second.page, 5)
-        expect(second.page.locator("#train-progress")).to_contain_text("queue: 1/1", timeout=TIMEOUT)
-        expect(second.page.locator("#train-progress")).to_contain_text("Waiting for the trainer")
+        waiting = second.page.locator("#train-progress")
+        expect(waiting).to_contain_text(re.compile(r"1 run is ahead of yours.*starts in about \d+ s"), timeout=TIMEOUT)
+        expect(waiting.locator(".pending, .eta-bar")).to_have_count(0)  # in the panel's own words, no overlay on it
         expect(first.page.locator("#train-progress")).to_contain_text("Done", timeout=TIMEOUT)
         expect(second.page.locator("#train-progress")).to_contain_text("Done", timeout=TIMEOUT)
     finally:

@@ -3,9 +3,12 @@ generated table (here and in docs/) the output of its command."""
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import gradio
+import torch
+import torchvision
 
 from ae.bench import readme_summary, readme_table
 from ae.evaluate import headline
@@ -18,6 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text()
 DOCS = REPO / "docs"
 MAX_README_LINES = 200
+ZEROGPU_TORCH = {"2.8.0": "0.23.0", "2.9.1": "0.24.1", "2.10.0": "0.25.0", "2.11.0": "0.26.0"}  # with torchvision
 
 
 def test_spaces_front_matter():
@@ -25,15 +29,27 @@ def test_spaces_front_matter():
     fields = dict(line.split(": ", 1) for line in front.strip().splitlines())
     assert fields["sdk"] == "gradio" and fields["app_file"] == "app.py"
     assert fields["sdk_version"] == gradio.__version__
-    assert fields["python_version"].strip('"').startswith("3.")
     assert len(fields["short_description"]) <= 60  # Hugging Face refuses a longer one
-    assert fields["suggested_hardware"] == "cpu-basic" and fields["license"]
+    assert fields["license"]
     demo_requirements = (REPO / "requirements.txt").read_text()
-    pinned = re.search(r"^gradio==(\S+)$", demo_requirements, re.M).group(1)
-    assert pinned == gradio.__version__
+    pinned = dict(re.findall(r"^([\w-]+)==(\S+)$", demo_requirements, re.M))
+    assert pinned["gradio"] == gradio.__version__
     for test_only in ("pytest", "playwright", "hypothesis"):  # a Space installs requirements.txt whole
         assert not re.search(rf"^{test_only}\b", demo_requirements, re.M)
         assert re.search(rf"^{test_only}\b", (REPO / "requirements-test.txt").read_text(), re.M)
+
+
+def test_the_space_is_one_zerogpu_accepts_and_the_tests_run_its_requirements():
+    """What Hugging Face's ZeroGPU takes (hub-docs, 2026): Python 3.12.12 or 3.10.13, PyTorch 2.8.0, 2.9.1, 2.10.0
+    or 2.11.0. The suite runs on exactly requirements.txt: the interpreter's minor version, torch and torchvision."""
+    front = dict(line.split(": ", 1) for line in README.split("---")[1].strip().splitlines())
+    assert front["python_version"].strip('"') == "3.12.12" and front["suggested_hardware"] == "zero-a10g"
+    pinned = dict(re.findall(r"^([\w-]+)==(\S+)$", (REPO / "requirements.txt").read_text(), re.M))
+    assert pinned["torch"] in ZEROGPU_TORCH and pinned["torchvision"] == ZEROGPU_TORCH[pinned["torch"]]
+    assert "spaces" in pinned
+    assert sys.version_info[:2] == (3, 12)
+    assert torch.__version__.split("+")[0] == pinned["torch"]
+    assert torchvision.__version__.split("+")[0] == pinned["torchvision"]
 
 
 def test_readme_opens_with_the_two_commands_and_ci_runs_the_second():

@@ -2,12 +2,15 @@
 reaches the Draw tab for them only. Runs here are a few steps long (max_steps); the time goals are the
 benchmark's and the README's, never a test's."""
 
+import asyncio
+import inspect
 import multiprocessing
 import pickle
 import subprocess
 import sys
 from pathlib import Path
 
+import gradio as gr
 import numpy as np
 import pytest
 import torch
@@ -22,8 +25,22 @@ REPO = Path(__file__).resolve().parent.parent
 OUT = {name: index for index, name in enumerate(train_tab.TRAIN_OUTPUTS)}
 
 
+def stepped(updates):
+    """The Train button's async generator, stepped from a test as Gradio's event loop steps it."""
+    loop = asyncio.new_event_loop()
+    try:
+        while True:
+            try:
+                yield loop.run_until_complete(anext(updates))
+            except StopAsyncIteration:
+                return
+    finally:
+        loop.run_until_complete(updates.aclose())
+        loop.close()
+
+
 def run(name, recipe, session, max_steps=20, budget=60):
-    return list(train_tab.train(name, recipe, budget, session, max_steps=max_steps))
+    return list(stepped(train_tab.train(name, recipe, budget, session, max_steps=max_steps)))
 
 
 @pytest.fixture
@@ -132,7 +149,7 @@ def test_training_leaves_torch_dynamo_unimported():
 
 
 def test_stop_ends_the_run_and_keeps_what_it_has(session):
-    updates = train_tab.train("linear", "ours", 60, session)
+    updates = stepped(train_tab.train("linear", "ours", 60, session))
     next(updates)
     next(updates)  # a second report: some training done
     train_tab.stop(session)
@@ -243,38 +260,62 @@ def test_without_mnist_and_no_way_to_fetch_it_the_tab_says_what_to_run(session, 
 
 
 def test_on_zerogpu_the_training_function_is_the_one_spaces_gpu_function():
-    """With Hugging Face's `spaces` package present (a stand-in here), train_steps is handed to spaces.GPU and
-    still trains; without it (everywhere else) the module imports as it is."""
+    """With Hugging Face's `spaces` package active (a stand-in here), train_steps_on_gpu is handed to spaces.GPU,
+    asking for its budget and a start-up, and still trains; elsewhere it is the plain generator it was written as."""
     script = """
 import sys, types
 lent = []
 spaces = types.ModuleType("spaces")
 def GPU(duration):
     def decorate(function):
-        lent.append((function.__name__, duration))
+        lent.append((function.__name__, duration("linear", "ours", 60)))
         return function
     return decorate
 spaces.GPU = GPU
 sys.modules["spaces"] = spaces
 from ae.web import train_tab
-assert lent == [("train_steps", 90)], lent
-assert list(train_tab.train_steps("linear", "ours", 60, max_steps=2))[-1].step == 2
+assert lent == [("train_steps_on_gpu", 90)], lent  # a 60 s run asks for 90 s: within a visitor's 2 minutes
+assert list(train_tab.train_steps_on_gpu("linear", "ours", 60, max_steps=2))[-1].step == 2
 """
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert train_tab.train_steps.__name__ == "train_steps" and "spaces" not in sys.modules
+    assert inspect.isgeneratorfunction(train_tab.train_steps_on_gpu)  # off ZeroGPU, spaces.GPU changes nothing
+
+
+def test_a_visitor_whose_gpu_quota_is_spent_trains_on_the_cpu_and_is_told(session, monkeypatch):
+    def refused(*args):
+        raise gr.Error("You have exceeded your free ZeroGPU quota (90s requested vs. 12s left).",
+                       title="ZeroGPU quota exceeded")
+        yield
+
+    monkeypatch.setattr(train_tab, "train_steps_on_gpu", refused)
+    updates = run("linear", "ours", session, max_steps=2)
+    assert "Done" in updates[-1][OUT["progress"]] and "No GPU for this run (You have exceeded" in \
+        updates[-1][OUT["progress"]] and "CPU" in updates[-1][OUT["progress"]]
+
+
+def test_a_run_behind_another_waits_saying_its_place_and_wait_then_trains(session):
+    ahead = train_tab.TRAINER.join(30)
+    try:
+        updates = stepped(train_tab.train("linear", "ours", 30, session, max_steps=2))
+        waiting = next(updates)[OUT["progress"]]
+        assert "1 run is ahead of yours" in waiting and "Your run of 30 s starts in about 31 s" in waiting
+        assert session.runs == {}
+    finally:
+        train_tab.TRAINER.leave(ahead)
+    assert "Done" in list(updates)[-1][OUT["progress"]] and "linear" in session.latest
 
 
 def _yield_across(queue, *args) -> None:
-    """train_steps in a process of its own, each Report pickled across as ZeroGPU sends what its function yields."""
-    for report in train_tab.train_steps(*args):
+    """The GPU function in a process of its own, each Report pickled across as ZeroGPU sends what it yields."""
+    for report in train_tab.train_steps_on_gpu(*args):
         queue.put(pickle.dumps(report))
     queue.put(None)
 
 
 def test_the_gpu_function_runs_across_a_process_boundary():
-    """On ZeroGPU the @spaces.GPU function (train_steps) runs in another process: its arguments and every Report it
-    yields must cross by pickle. Run it that way here, in a fresh (spawned) process."""
+    """On ZeroGPU the @spaces.GPU function (train_steps_on_gpu) runs in another process: its arguments and every
+    Report it yields must cross by pickle. Run it that way here, in a fresh (spawned) process."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     worker = context.Process(target=_yield_across, args=(queue, "conv", "ours", 60, 3))

@@ -1,4 +1,4 @@
-"""What Hugging Face's ZeroGPU asks of an app: CUDA untouched outside the one @spaces.GPU function (train_steps).
+"""What Hugging Face's ZeroGPU asks of an app: CUDA untouched outside the one @spaces.GPU function (train_steps_on_gpu).
 
 Here, on the CPU, nothing should ask for CUDA at all: a fresh process serves the app, and an API client draws,
 explores the Latent tab and trains; every call that would start CUDA (torch.cuda's lazy initialisation) is

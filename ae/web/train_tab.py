@@ -18,10 +18,11 @@ budget, since a run here is measured in seconds rather than epochs. Both start f
 and both run ae.train's own loop (training_steps), the one `python -m ae.train` runs, paced by the clock here.
 """
 
+import asyncio
 import functools
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
 import gradio as gr
@@ -35,15 +36,25 @@ from ..noise import add_noise
 from ..train import DENOISE_EVAL_AMOUNT, EVAL_NOISE_SEED, RECIPES, eval_noise, test_mse, training_steps
 from . import charts
 from .common import as_pixels, labelled_rows, mnist_sample, pretrained, sample_picks, tile
+from .train_queue import Ticket, TrainQueue
+
+MIN_BUDGET_S, MAX_BUDGET_S, DEFAULT_BUDGET_S = 5, 60, 30
+GPU_START_UP_S = 30  # what a GPU run asks of the visitor's ZeroGPU quota beyond its budget: CUDA's start, the data
+
+
+def gpu_seconds(name: str, recipe: str, budget_s: float, max_steps: int | None = None) -> float:
+    """The GPU time a run asks for: its budget and the start-up, so a 60 s run fits an unsigned visitor's daily
+    2 minutes, once."""
+    return budget_s + GPU_START_UP_S
+
 
 try:  # Hugging Face's ZeroGPU lends a GPU to the decorated function while it runs; elsewhere it is not installed
     import spaces
-    on_gpu = spaces.GPU(duration=90)
+    on_gpu = spaces.GPU(duration=gpu_seconds)
 except ImportError:
     def on_gpu(function):
         return function
 
-MIN_BUDGET_S, MAX_BUDGET_S, DEFAULT_BUDGET_S = 5, 60, 30
 TEST_SLICE = 1000  # test digits behind the live test MSE: the first of the app's committed sample
 FILM_DIGITS = 8
 FILM_ROWS = 5  # snapshots shown under the digits, spread over the run
@@ -54,6 +65,7 @@ RECIPE_CHOICES = {
     "ours": "Ours (ae/train.py): shuffled, one-cycle schedule, this model's batch size and peak rate",
 }
 RECIPE_COLOURS = {"course": "#ff7f0e", "ours": "#1f77b4"}
+TRAINER = TrainQueue(min_budget_s=MIN_BUDGET_S)  # the server's one trainer and its line of runs
 IDLE_PROMPT = "Pick a model, a recipe and a time budget, then press <b>Train</b>."
 EMPTY_CHARTS = (  # the two charts before this model's first run in the session
     charts.placeholder("The training loss appears here as the model trains, a line per recipe: press Train."),
@@ -177,12 +189,11 @@ class Report:
     weights: dict[str, torch.Tensor]  # on the CPU
 
 
-@on_gpu
-def train_steps(name: str, recipe: str, budget_s: float, max_steps: int | None = None) -> Iterator[Report]:
+def train_steps(name: str, recipe: str, budget_s: float, max_steps: int | None = None,
+                device: str = "cpu") -> Iterator[Report]:
     """Train a fresh `name` model with `recipe` for `budget_s` seconds (or `max_steps` steps, if fewer), yielding
     a Report before the first step, about every REPORT_EVERY_S and at the end."""
-    torch.set_num_threads(1)  # the other core stays free for the Draw tab's visitors
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    torch.set_num_threads(1)  # the other core stays free for the server's other visitors
     plan = live_recipe(name, recipe)
     images = training_images()
     amount = eval_amount(name)
@@ -216,6 +227,13 @@ def train_steps(name: str, recipe: str, budget_s: float, max_steps: int | None =
         if plan.one_cycle:
             optimizer.lr = one_cycle_lr(progress, plan.lr)
         loss_sum, losses, step = loss_sum + next(steps), losses + 1, step + 1
+
+
+@on_gpu
+def train_steps_on_gpu(name: str, recipe: str, budget_s: float, max_steps: int | None = None) -> Iterator[Report]:
+    """train_steps on the GPU where one is lent: the app's one @spaces.GPU function. On ZeroGPU it runs in a
+    process of its own, so its arguments and every Report cross by pickle; where no GPU is, on the CPU."""
+    yield from train_steps(name, recipe, budget_s, max_steps, "cuda" if torch.cuda.is_available() else "cpu")
 
 
 @dataclass
@@ -274,32 +292,69 @@ def stop(session: TrainSession) -> None:
     session.stop_requested = True
 
 
-def train(name, recipe, budget, session: TrainSession, max_steps: int | None = None):
-    """The Train button's generator: the tab's outputs (TRAIN_OUTPUTS order) after every report of the run."""
+async def train(name, recipe, budget, session: TrainSession, max_steps: int | None = None):
+    """The Train button's generator: the tab's outputs (TRAIN_OUTPUTS order) each second while the run waits its
+    turn in TRAINER's line, then after every report of the run."""
     problem = _check(name, recipe)
     if problem:
         yield _message(problem)
         return
     budget_s, note = _budget(budget)
-    if session.stop_requested:
-        yield _message("Stopped before it started.")
-        return
-    run = Run(name, recipe, budget_s)
-    session.runs[name, recipe] = run
+    ticket, ran_its_budget = TRAINER.join(budget_s), False
     try:
-        for report in train_steps(name, recipe, budget_s, max_steps):
+        async for ahead, wait_s in TRAINER.wait_turn(ticket):
+            if session.stop_requested:
+                break
+            yield _message(_waiting(ahead, wait_s, ticket))
+        if session.stop_requested:
+            yield _message("Stopped before it started.")
+            return
+        if ticket.budget_s < budget_s:
+            note += f"{ticket.budget_s:.0f} s of the {budget_s:g} s you chose: others were waiting. "
+        run, where = Run(name, recipe, ticket.budget_s), ""
+        session.runs[name, recipe] = run
+        async for report, where in _reports(name, recipe, ticket.budget_s, max_steps):
             run.add(report)
             if session.stop_requested:
                 run.stopped = True
                 break
-            yield _run_outputs(session, run, note)
+            yield _run_outputs(session, run, note + where)
+        ran_its_budget = not run.stopped and max_steps is None
     except DataError as err:
-        del session.runs[name, recipe]
+        session.runs.pop((name, recipe), None)
         yield _message(f"Training needs MNIST's training digits, which this server does not have: {err}")
         return
+    finally:
+        TRAINER.leave(ticket, ran_its_budget)  # the next in line starts while this run's last outputs go out
     run.finished = True
     session.latest[name] = run
-    yield _run_outputs(session, run, note)
+    yield _run_outputs(session, run, note + where)
+
+
+async def _reports(name, recipe, budget_s, max_steps) -> AsyncIterator[tuple[Report, str]]:
+    """The run's reports, each with a note on where it trains: on the lent GPU or the server's CPU. A ZeroGPU
+    refusal (the visitor's daily quota spent, no GPU free) comes before the first report; the run then trains on
+    the CPU and says why. Training runs off the event loop, a report's worth at a time on a worker thread."""
+    steps, where = train_steps_on_gpu(name, recipe, budget_s, max_steps), ""
+    try:
+        report = await asyncio.to_thread(next, steps, None)
+    except gr.Error as refusal:
+        if not str(getattr(refusal, "title", "")).startswith("ZeroGPU"):
+            raise
+        steps, where = train_steps(name, recipe, budget_s, max_steps), f"No GPU for this run ({refusal.message}): " \
+            "it trains on the server's CPU, which learns less in the same time. "
+        report = await asyncio.to_thread(next, steps, None)
+    while report is not None:
+        yield report, where
+        report = await asyncio.to_thread(next, steps, None)
+
+
+def _waiting(ahead: int, wait_s: float, ticket: Ticket) -> str:
+    runs = "1 run is" if ahead == 1 else f"{ahead} runs are"
+    share = f" (of the {ticket.chosen_s:g} s you chose: others were waiting)" if ticket.budget_s < ticket.chosen_s \
+        else ""
+    return (f"Waiting for the trainer: {runs} ahead of yours. Your run of {ticket.budget_s:.0f} s{share} starts in "
+            f"about {math.ceil(wait_s)} s. One training runs at a time on this server, first come first served.")
 
 
 def show_model(name, session: TrainSession) -> tuple:
