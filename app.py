@@ -217,8 +217,8 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                              api_name="latent_interpolate")
 
     # Train: the click arms the visitor's Stop and locks the run's settings at once, then the run waits its turn
-    # in train_tab.TRAINER's line (not Gradio's: every run enters at once and says its own place and wait, in the
-    # progress panel rather than under Gradio's overlay); the settings unlock when it ends.
+    # in train_tab.TRAINER's line (not Gradio's: a class's runs enter at once and say their own place and wait, in
+    # the progress panel rather than under Gradio's overlay); the settings unlock when it ends.
     train_panels = {"progress": train_progress, "loss_chart": loss_chart, "mse_chart": mse_chart, "film": film,
                     "film_caption": film_caption, "result": train_result, "use_button": use_button}
     train_outputs = [train_panels[name] for name in train_tab.TRAIN_OUTPUTS]
@@ -226,7 +226,7 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
     train_button.click(train_tab.arm, train_session, [train_progress, *run_settings], api_name=False,
                        queue=False).then(
         train_tab.train, [train_model, train_recipe, budget, train_session], train_outputs, api_name="train",
-        concurrency_limit=None, show_progress="hidden").then(
+        concurrency_limit=train_tab.LINE_LENGTH, show_progress="hidden").then(
         train_tab.unlock, None, run_settings, api_name=False, queue=False)
     stop_button.click(train_tab.stop, train_session, None, api_name=False, queue=False)
     train_model.change(train_tab.show_model, [train_model, train_session], train_outputs, api_name=False)
@@ -245,11 +245,14 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
 # 2 s, not after every event: with 32 clients waiting that was 32 messages per event, for bars no panel shows.
 QUEUE_OPTIONS = {"max_size": 64, "status_update_rate": 2}
 app.queue(**QUEUE_OPTIONS)
-# 8 worker threads for callbacks and their pre- and postprocessing (Gradio's default is 40): with the lock
-# held by one at a time, more threads add only switching and memory. Gradio refuses uploads over 5 MB itself.
+# Gradio's max_threads caps both the threads for callbacks and the events it runs at once. 8 for the page's
+# events (with the lock held by one at a time, more threads add only switching and memory), and room for a class
+# in the Train tab's line: a run waiting its turn is an event in progress, though it holds no thread.
+# Gradio refuses uploads over 5 MB itself.
 # No run history: Gradio 6 would save every event's inputs and outputs in the browser's storage, which cost the
 # page 30-60 ms of cloning and JSON per event (a quarter of a stroke's time) and gives a visitor nothing here.
-LAUNCH_OPTIONS = {"css": static_text("app.css"), "max_file_size": "5mb", "max_threads": 8, "run_history": False}
+LAUNCH_OPTIONS = {"css": static_text("app.css"), "max_file_size": "5mb", "max_threads": 8 + train_tab.LINE_LENGTH,
+                  "run_history": False}
 
 if __name__ == "__main__":
     threading.Thread(target=latent_tab.warm_up, daemon=True).start()

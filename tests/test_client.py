@@ -112,6 +112,39 @@ def test_train_streams_a_run(client):
     assert "Test MSE on 1,000 test digits" in updates[-1][5]
 
 
+def run_started(job) -> bool:
+    return any("Training <b>" in update[0] for update in job.outputs())
+
+
+def wait_for(condition, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "the app never got there"
+        time.sleep(0.1)
+
+
+@pytest.mark.slow  # three short training runs
+def test_a_class_pressing_train_is_each_told_its_place_and_those_who_leave_free_the_line(app_url):
+    """Ten visitors press Train: all ten are in the line at once (Gradio runs that many events), each told a
+    different place; the ones who close their page leave it, and the next newcomer finds only who is left."""
+    clients = [Client(app_url, verbose=False) for _ in range(10)]
+    first = clients[0].submit("linear", "ours", 5, api_name="/train")
+    wait_for(lambda: run_started(first))
+    others = [client.submit("linear", "ours", 5, api_name="/train") for client in clients[1:]]
+    wait_for(lambda: all(job.outputs() for job in others))
+    told = [re.search(r"(\d+) runs? (?:is|are) ahead of yours", job.outputs()[0][0]) for job in others]
+    assert sorted(int(place[1]) for place in told) == list(range(1, 10))
+    nearest = min(others, key=lambda job: int(re.search(r"(\d+) runs? (?:is|are)", job.outputs()[0][0])[1]))
+    for job in others:
+        if job is not nearest:
+            job.cancel()
+    wait_for(lambda: run_started(nearest))
+    newcomer = clients[1].submit("linear", "ours", 5, api_name="/train")
+    wait_for(lambda: newcomer.outputs())
+    assert "1 run is ahead of yours" in newcomer.outputs()[0][0]
+    assert "Done" in newcomer.result(timeout=120)[0] and "Done" in first.result()[0]
+
+
 @pytest.mark.slow  # two training runs
 def test_a_second_run_waits_its_turn_saying_its_place_and_wait(app_url):
     """A second visitor's run, pressed while the first trains, is told its place and wait in its own progress

@@ -66,6 +66,7 @@ RECIPE_CHOICES = {
 }
 RECIPE_COLOURS = {"course": "#ff7f0e", "ours": "#1f77b4"}
 TRAINER = TrainQueue(min_budget_s=MIN_BUDGET_S)  # the server's one trainer and its line of runs
+LINE_LENGTH = 32  # runs in TRAINER's line at once (a class); the next waits in Gradio's queue for a place in it
 IDLE_PROMPT = "Pick a model, a recipe and a time budget, then press <b>Train</b>."
 EMPTY_CHARTS = (  # the two charts before this model's first run in the session
     charts.placeholder("The training loss appears here as the model trains, a line per recipe: press Train."),
