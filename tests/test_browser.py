@@ -15,14 +15,24 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect, sync_playwright
 
-from ae.bench.browser import DESKTOP, DRAW_PANELS, NOISE_PANELS, ONE, PHONE, SEVEN, ZIGZAG, Visitor, launch, served_app
+from ae.bench.browser import (
+    DESKTOP,
+    DRAW_PANELS,
+    NOISE_PANELS,
+    ONE,
+    PHONE,
+    SEVEN,
+    STILL,
+    ZIGZAG,
+    Visitor,
+    launch,
+    served_app,
+)
 from ae.web.draw_tab import MODEL_NAMES
 
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO / "out" / "screenshots"
 INLINE = re.compile("^data:image/png")  # a picture sent inside the event's answer (gradio_fixes.send_inline)
-STILL = """!document.querySelector('.pending') && document.getAnimations().every(
-    a => a.playState !== 'running' || a.effect.getTiming().iterations === Infinity)"""  # no fade under way
 TIMEOUT = 20_000  # ms: what a test waits before calling a panel missing (the benchmark says how fast they are)
 
 
@@ -292,7 +302,7 @@ def test_the_latent_tabs_digit_follows_a_pointer_or_a_finger_with_no_request(bro
     visitor = Visitor(browser, server[0], device)
     page = visitor.page
     expect(page.locator("#draw-view")).to_have_attribute("data-engine", "page", timeout=TIMEOUT)
-    page.get_by_role("tab", name="Latent space").click()
+    visitor.answered(page.get_by_role("tab", name="Latent space").click)  # its switch resets the sliders' digit
     page.wait_for_function("aeStudio.latent.model() === 'vae'", timeout=TIMEOUT)
     expect(page.locator("#lens-note")).to_contain_text("running in your browser")
     page.locator("#latent-map img").scroll_into_view_if_needed()

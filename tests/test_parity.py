@@ -15,7 +15,7 @@ from gradio_client import Client
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
-from ae.bench.browser import ONE, SEVEN, ZIGZAG, Visitor, launch, served_app
+from ae.bench.browser import ONE, SEVEN, STILL, ZIGZAG, Visitor, launch, served_app
 from ae.models import MODELS
 from ae.web import latent_tab
 from ae.web.dataurl import read_png_data_url
@@ -174,11 +174,12 @@ def test_the_latent_tab_decodes_in_the_page_what_the_server_decodes(served, brow
     visitor.stroke(SEVEN)
     wait_until_settled(page, ("gaussian", 0.3, 0), 0)
     drawing = page.evaluate("document.querySelector('#sketch canvas').toDataURL('image/png')")
-    page.get_by_role("tab", name="Latent space").click()
+    visitor.answered(page.get_by_role("tab", name="Latent space").click)  # the tab's switch, and each model's below
     compared = 0
     for name, model in MODELS.items():
         page.get_by_label(model.title).check()
         page.wait_for_function("(name) => aeStudio.latent.model() === name", arg=name, timeout=TIMEOUT)
+        page.wait_for_function(STILL, timeout=TIMEOUT)
         for spot in SPOTS:
             before = page.evaluate("aeStudio.latent.updates")
             page.mouse.move(*map_spot(page, name, spot))

@@ -33,6 +33,9 @@ QUIET_MS = 400
 DRAW_PANELS = ["#preview", "#noisy", *[f"#out-{name}" for name in MODEL_NAMES], "#sweep"]
 NOISE_PANELS = ["#noisy", *[f"#out-{name}" for name in MODEL_NAMES], "#sweep"]
 
+# The page is still: no panel waits for its event's answer (Gradio fades those to 20%) and nothing fades back in.
+STILL = """!document.querySelector('.pending') && document.getAnimations().every(
+    a => a.playState !== 'running' || a.effect.getTiming().iterations === Infinity)"""
 WATCH_JS = (Path(__file__).parent / "watch.js").read_text()  # window.aeWatch, aeDone and aeStop
 
 
@@ -94,6 +97,17 @@ class Visitor:
 
     def close(self):
         self.context.close()
+
+    def answered(self, action, timeout_s: float = 20) -> None:
+        """Do `action`, which asks the server (a tab's select event, say), and return once the page is STILL with
+        its answer: the page's own work after that is then not overwritten by a late one."""
+        asked = len(self.requests)
+        action()
+        deadline = time.monotonic() + timeout_s
+        while not any("/queue/join" in url for url in self.requests[asked:]):
+            assert time.monotonic() < deadline, "the action asked the server nothing"
+            self.page.wait_for_timeout(20)
+        self.page.wait_for_function(STILL, timeout=timeout_s * 1000)
 
     def pad_points(self, shape: list[tuple[float, float]]) -> list[tuple[float, float]]:
         """Pad fractions (0 to 1 across and down) as page coordinates, the pad scrolled into view first."""
