@@ -185,10 +185,12 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
     # Events. The Draw tab computes in the page (ae/web/static/draw.js): the pad and the noise controls tell it
     # of each change there, with no request. It asks the server (the view's "fallback" event) only until its
     # models are ready, or where they cannot run; while one answer is on its way, the page holds the next and then
-    # sends it with the controls' values at that moment (always_last), so answers arrive in order.
+    # sends it with the controls' values at that moment (always_last), so answers arrive in order. The public
+    # /draw is the same record for API clients, the noise sweep on request.
     draw_inputs = [sketch, noise_kind, amount, seed, own_models]
     view.fallback(draw_tab.draw_updates, draw_inputs, view, show_progress="hidden", trigger_mode="always_last",
-                  api_name="draw", concurrency_id="draw", batch=True, max_batch_size=DRAW_BATCH)
+                  api_name=False, concurrency_id="draw", batch=True, max_batch_size=DRAW_BATCH)
+    gr.api(draw_tab.draw_api, api_name="draw", concurrency_id="draw")
     gr.on([noise_kind.change, amount.change, seed.change], None, [noise_kind, amount, seed], None, js=NOISE_JS)
     reseed.click(None, None, seed, js=NEW_SEED_JS)
     export_button.click(draw_tab.export_to_temp, draw_inputs, export_files, api_name="export")

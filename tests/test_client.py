@@ -32,7 +32,7 @@ def test_the_public_endpoints_are_the_documented_ones(client):
 
 
 def test_draw(client, drawing):
-    record = client.predict(drawing, "gaussian", 0.25, 3, api_name="/draw")
+    record = client.predict(drawing, "gaussian", 0.25, 3, True, api_name="/draw")
     direct = draw_tab.draw_update(read_pad(drawing), "gaussian", 0.25, 3)  # the API is the plain function, whole
     assert record == {**direct, "sweep": {**direct["sweep"], "mse": record["sweep"]["mse"]}}
     for name, curve in direct["sweep"]["mse"].items():  # float32 sums: as exact as the batch size allows
@@ -40,8 +40,17 @@ def test_draw(client, drawing):
     assert record["status"].startswith("What each model makes")
     assert read_png_data_url(record["clean"]).shape == (28, 28)  # digits come inline, not as files to fetch
     assert list(record["outputs"]) == list(record["metrics"]) == list(record["sweep"]["mse"]) == draw_tab.MODEL_NAMES
-    assert "draw_update" in client.view_api(print_info=False, return_format="dict")["named_endpoints"]["/draw"][
-        "returns"][0]["python_type"]["description"]  # the API page says what the record holds
+    described = client.view_api(print_info=False, return_format="dict")["named_endpoints"]["/draw"]
+    assert "the record the page paints" in described["description"]  # the API page says what it answers
+    assert [(p["parameter_name"], p["parameter_default"]) for p in described["parameters"]] == [
+        ("sketch", None), ("kind", "gaussian"), ("amount", 0.0), ("seed", 0), ("sweep", False)]
+
+
+def test_draw_sweeps_the_noise_only_when_asked(client, drawing):
+    plain = client.predict(drawing, "gaussian", 0.25, 3, api_name="/draw")
+    assert plain == {**draw_tab.draw_update(read_pad(drawing), "gaussian", 0.25, 3), "sweep": None}
+    odd = client.predict(drawing, "gaussian", 0.25, 3, "yes", api_name="/draw")
+    assert odd["sweep"] is None and odd["status"].endswith("Sweep 'yes' is not true or false: no sweep.")
 
 
 def test_draw_with_an_empty_canvas_and_bad_numbers(client):

@@ -117,7 +117,7 @@ def test_the_page_and_the_server_agree_on_every_case(served, browser):
         page_shows = shown(page)
         assert page_shows["source"] == "page", case
         drawing = page.evaluate("document.querySelector('#sketch canvas').toDataURL('image/png')")
-        assert_same(page_shows, client.predict(drawing, *noise, api_name="/draw"), case)
+        assert_same(page_shows, client.predict(drawing, *noise, True, api_name="/draw"), case)
     visitor.close()
     assert visitor.errors == []
 
@@ -138,7 +138,7 @@ def test_with_webassembly_blocked_the_server_paints_every_panel(served, browser)
     page_shows = shown(page)
     assert page_shows["source"] == "server"
     drawing = page.evaluate("document.querySelector('#sketch canvas').toDataURL('image/png')")
-    assert_same(page_shows, client.predict(drawing, "gaussian", 0.3, 0, api_name="/draw"), "fallback")
+    assert_same(page_shows, client.predict(drawing, "gaussian", 0.3, 0, True, api_name="/draw"), "fallback")
     visitor.close()
     assert [error for error in visitor.errors if "/ort/" not in error and "Failed to load resource" not in error] == []
 

@@ -27,6 +27,7 @@ from ..noise import NOISE_KINDS, page_noise
 from ..preprocess import FIELD
 from .common import as_pixels, mnist_sample, pretrained, read_drawing, sample_picks
 from .dataurl import png_data_url
+from .pad import read_pad
 
 MODEL_NAMES = DRAW_TAB_MODELS  # the Draw tab's, in order
 PIXEL_SCALE = 8  # 28 px shown as 224 px in the exported sheet
@@ -105,13 +106,14 @@ def reconstruct(clean: np.ndarray, noise: NoiseSettings, own_models: dict | None
     )
 
 
-def draw_update(sketch, kind="gaussian", amount=0.0, seed=0, own_models=None) -> dict:
+def draw_update(sketch, kind="gaussian", amount=0.0, seed=0, own_models=None, sweep=True) -> dict:
     """Everything the Draw tab shows for this drawing and noise, as the record the page paints.
 
     `clean`, `noisy` and each of `outputs` are 28x28 greyscale PNGs as data URLs (None before a drawing);
     `metrics` holds each model's MSE and PSNR (dB) against the clean digit; `sweep` each model's MSE at every
-    noise amount of `sweep.amounts` (same noise type and seed); `yours` names the models the visitor trained
-    in the Train tab (`own_models`, name -> model); `status` says what is shown, or what went wrong.
+    noise amount of `sweep.amounts` (same noise type and seed; None unless `sweep`); `yours` names the models
+    the visitor trained in the Train tab (`own_models`, name -> model); `status` says what is shown, or what
+    went wrong.
     """
     noise = NoiseSettings.parse(kind, amount, seed)
     own_models = own_models or {}
@@ -129,13 +131,35 @@ def draw_update(sketch, kind="gaussian", amount=0.0, seed=0, own_models=None) ->
             "outputs": {name: png_data_url(as_pixels(result.outputs[name])) for name in MODEL_NAMES},
             "metrics": {name: {"mse": result.mse[name], "psnr": result.psnr[name]} for name in MODEL_NAMES},
             "sweep": {"amounts": SWEEP_AMOUNTS,
-                      "mse": {name: curve.tolist() for name, curve in noise_sweep(clean, noise, own_models).items()}}}
+                      "mse": {name: curve.tolist() for name, curve in noise_sweep(clean, noise, own_models).items()}}
+            if sweep else None}
+
+
+def draw_api(sketch: str, kind: str = "gaussian", amount: float = 0.0, seed: int = 0, sweep: bool = False) -> dict:
+    """What the Draw tab shows for a drawing and noise settings, as the record the page paints (the public /draw).
+
+    Args:
+        sketch: the drawing as an image data URL, data:image/png;base64,... (ae.web.dataurl.png_data_url makes one
+            from a numpy array); dark ink on a light background, any size up to 4096x4096
+        kind: the noise: gaussian, salt_pepper or mask
+        amount: the noise amount, 0 to 1
+        seed: the noise seed, a whole number
+        sweep: also each model's MSE at noise amounts 0, 0.1, ..., 1: 55 forward passes, which the page computes
+            for itself, so only on request (a class of API clients is served half as fast again without them)
+    Returns:
+        ae.web.draw_tab.draw_update's record: status, noise {kind, amount, seed}, clean and noisy (28x28 PNG data
+        URLs), outputs {model: PNG data URL}, metrics {model: {mse, psnr}}, sweep {amounts, mse {model: [...]}}
+        or null, yours (models trained in the Train tab: none through the API)
+    """
+    record = draw_update(read_pad(sketch), kind, amount, seed, sweep=sweep is True)
+    if not isinstance(sweep, bool):
+        record["status"] += f" Sweep {sweep!r} is not true or false: no sweep."
+    return record
 
 
 def draw_updates(sketches, kinds, amounts, seeds, own_models) -> tuple[list[dict]]:
-    """draw_update for a batch of requests, as Gradio batches them (app.py): each list holds one value per
-    request. Gradio's own work per event, which is most of a request's cost on the server, is then paid once
-    per batch."""
+    """draw_update for a batch of the page's requests, as Gradio batches them (app.py): each list holds one value
+    per request. Gradio's own work per event is then paid once per batch."""
     return ([draw_update(*request) for request in zip(sketches, kinds, amounts, seeds, own_models)],)
 
 

@@ -47,14 +47,9 @@ def view_config(kind: str, amount: float, seed: int, amount_id: str) -> dict:
 
 def draw_view(config: dict) -> gr.HTML:
     """The status, outputs and inputs; its value is the server's latest record, its "fallback" event asks for one."""
-    view = gr.HTML(value=None, html_template=static_text("draw.html"), css_template=static_text("draw.css"),
+    return gr.HTML(value=None, html_template=static_text("draw.html"), css_template=static_text("draw.css"),
                    js_on_load=f'aeStudio.mount(element, props, watch, () => trigger("{FALLBACK_EVENT}"));',
                    head=HEAD, apply_default_css=False, padding=False, elem_classes="bare", config=config)
-    view.api_info = lambda: {"type": "object", "description": (
-        "the Draw tab's record (ae.web.draw_tab.draw_update): status, noise {kind, amount, seed}, clean and noisy "
-        "(28x28 PNG data URLs), outputs {model: PNG data URL}, metrics {model: {mse, psnr}}, sweep {amounts, "
-        "mse {model: [...]}}, yours [models trained in the Train tab]")}
-    return view
 
 
 def draw_more(config: dict) -> gr.HTML:
