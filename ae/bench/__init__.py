@@ -471,6 +471,7 @@ def end_to_end(drawing: str, client_counts: list[int], seconds: float, max_reque
     with launched_app(drawing) as (url, cold_start, pid):
         if browser_repeats:
             results["browser"] = browser_timings(url, browser_repeats)
+        if browser_repeats and visitors:
             results["visitors"] = class_scenario(url, pid, visitors, min(visitors, 3), seconds, mixed=False)
         if class_size:
             results["class"] = class_scenario(url, pid, class_size, 3, seconds)
