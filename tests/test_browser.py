@@ -415,6 +415,8 @@ def test_a_second_trainer_waits_and_sees_its_place(browser, server):
         waiting = second.page.locator("#train-progress")
         expect(waiting).to_contain_text(re.compile(r"1 run is ahead of yours.*starts in about \d+ s"), timeout=TIMEOUT)
         expect(waiting.locator(".pending, .eta-bar")).to_have_count(0)  # in the panel's own words, no overlay on it
+        expect(second.page.locator("#loss-chart")).to_contain_text("appears here")  # no title over nothing meanwhile
+        shot(second, "train-waiting", server)
         expect(first.page.locator("#train-progress")).to_contain_text("Done", timeout=TIMEOUT)
         expect(second.page.locator("#train-progress")).to_contain_text("Done", timeout=TIMEOUT)
     finally:

@@ -112,3 +112,13 @@ def test_waiting_yields_the_place_and_the_wait_until_the_turn_comes():
 
     seen = asyncio.run(scenario())
     assert len(seen) >= 2 and all(ahead == 1 and 0 < wait_s <= 30 + START_UP_S for ahead, wait_s in seen)
+
+
+def test_with_two_trainers_two_runs_go_at_once_and_the_third_waits_for_the_first_to_end(clock):
+    line = TrainQueue(trainers=2, clock=clock)
+    first, second = line.join(30), line.join(20)
+    third = line.join(30)
+    assert first.turn.is_set() and second.turn.is_set() and not third.turn.is_set()
+    assert line.ahead(third) == 2 and line.wait_s(third) == pytest.approx(second.budget_s + START_UP_S)
+    line.leave(second)
+    assert third.turn.is_set()

@@ -418,7 +418,8 @@ def _budget(budget) -> tuple[float, str]:
 
 
 def _message(text: str) -> tuple:
-    return (progress_html(None, text), "", "", None, "", "", gr.Button(interactive=False))
+    """The progress panel says `text`; the charts, the film, the result and Use keep what they show."""
+    return (progress_html(None, text), *[gr.skip()] * (len(TRAIN_OUTPUTS) - 1))
 
 
 def progress_html(fraction: float | None, text: str) -> str:
