@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from gradio_client import Client
 
+from ae.bench import run_started
 from ae.models import MODELS
 from ae.web import common, draw_tab, latent_tab
 from ae.web.dataurl import png_data_url, read_png_data_url
@@ -119,10 +120,6 @@ def test_train_streams_a_run(client):
     assert "Training <b>Linear" in updates[0][0] and "Done" in updates[-1][0]
     assert updates[-1][2].count("<polyline") == 1  # the test MSE curve
     assert "Test MSE on 1,000 test digits" in updates[-1][5]
-
-
-def run_started(job) -> bool:
-    return any("Training <b>" in update[0] for update in job.outputs())
 
 
 def wait_for(condition, timeout_s: float = 120) -> None:

@@ -509,6 +509,12 @@ def crowd_line(name: str, run: dict) -> str:
             f"| {run['server_cpu_percent']:.0f}% | {goal_text('stroke', run['strokes'])} |")
 
 
+def load_row(label: str, run: dict) -> str:
+    """One row of the end-to-end table: a run_clients result."""
+    return (f"| {label} | {run['p50_ms']:.0f} ms | {run['p95_ms']:.0f} ms | {run['per_s']:.1f} | {run['requests']} "
+            f"| {run['errors']} |")
+
+
 def readme_table(results: dict) -> str:
     lines = []
     if results.get("browser"):
@@ -539,14 +545,12 @@ def readme_table(results: dict) -> str:
     lines += [f"| {name} | {r['p50_ms']:.1f} ms | {r['p95_ms']:.1f} ms |" for name, r in results["callbacks"].items()]
     lines += ["", "| end to end (`/draw` through gradio_client) | p50 | p95 | draws/s | requests | errors |",
               "|---|---:|---:|---:|---:|---:|"]
-    lines += [f"| {n} client{'s' if n != '1' else ''} for {results['seconds']:g} s | {r['p50_ms']:.0f} ms "
-              f"| {r['p95_ms']:.0f} ms | {r['per_s']:.1f} | {r['requests']} | {r['errors']} |"
+    lines += [load_row(f"{n} client{'s' if n != '1' else ''} for {results['seconds']:g} s", r)
               for n, r in results["e2e"].items()]
     if results.get("e2e_sweep"):
-        r, n = results["e2e_sweep"], max(results["e2e"], key=int)
-        lines += [f"| {n} clients for {results['seconds']:g} s, each with the noise sweep (`sweep=True`) "
-                  f"| {r['p50_ms']:.0f} ms | {r['p95_ms']:.0f} ms | {r['per_s']:.1f} | {r['requests']} "
-                  f"| {r['errors']} |"]
+        n = max(results["e2e"], key=int)
+        lines += [load_row(f"{n} clients for {results['seconds']:g} s, each with the noise sweep (`sweep=True`)",
+                           results["e2e_sweep"])]
     if results.get("draw_while_training"):
         during = results["draw_while_training"]
         met = "met" if during["ratio"] <= 1.5 else "**missed**"

@@ -311,7 +311,7 @@ async def train(name, recipe, budget, session: TrainSession, max_steps: int | No
             yield _message("Stopped before it started.")
             return
         if ticket.budget_s < budget_s:
-            note += f"{ticket.budget_s:.0f} s of the {budget_s:g} s you chose: others were waiting. "
+            note += f"{ticket.budget_s:.0f} s {_shared(ticket)}. "
         run, where = Run(name, recipe, ticket.budget_s), ""
         session.runs[name, recipe] = run
         async for report, where in _reports(name, recipe, ticket.budget_s, max_steps):
@@ -350,10 +350,13 @@ async def _reports(name, recipe, budget_s, max_steps) -> AsyncIterator[tuple[Rep
         report = await asyncio.to_thread(next, steps, None)
 
 
+def _shared(ticket: Ticket) -> str:
+    return f"of the {ticket.chosen_s:g} s you chose: others were waiting"
+
+
 def _waiting(ahead: int, wait_s: float, ticket: Ticket) -> str:
     runs = "1 run is" if ahead == 1 else f"{ahead} runs are"
-    share = f" (of the {ticket.chosen_s:g} s you chose: others were waiting)" if ticket.budget_s < ticket.chosen_s \
-        else ""
+    share = f" ({_shared(ticket)})" if ticket.budget_s < ticket.chosen_s else ""
     return (f"Waiting for the trainer: {runs} ahead of yours. Your run of {ticket.budget_s:.0f} s{share} starts in "
             f"about {math.ceil(wait_s)} s. One training runs at a time on this server, first come first served.")
 
