@@ -396,12 +396,14 @@ def test_train_tab_every_control(visitor, server):
     visitor.timed(lambda: visitor.stroke(SEVEN), DRAW_PANELS)
     expect(page.locator("#metrics-linear")).to_contain_text("Yours")
     expect(page.locator("#metrics-conv")).not_to_contain_text("Yours")
+    expect(page.locator("#engine-note")).to_contain_text("Computed on the server, where the model you trained")
     page.get_by_role("tab", name="Train").click()
     page.locator("#forget").click()
     expect(page.locator("#use-note")).to_contain_text("Back to the committed weights", timeout=TIMEOUT)
     expect(page.locator("#forget")).to_be_disabled(timeout=TIMEOUT)
     page.get_by_role("tab", name="Draw").click()
     expect(page.locator("#metrics-linear")).not_to_contain_text("Yours", timeout=TIMEOUT)
+    expect(page.locator("#engine-note")).to_contain_text("Computed in your browser")
 
 
 def test_a_second_trainer_waits_and_sees_its_place(browser, server):

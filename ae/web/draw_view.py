@@ -20,6 +20,7 @@ ENGINE_NOTES = {
     "loading": "Loading the models into your browser; the server answers meanwhile.",
     "page": "Computed in your browser: the same networks as the server, exported to ONNX, run by ONNX Runtime Web.",
     "server": "Computed on the server: this browser cannot run the models itself.",
+    "yours": "Computed on the server, where the model you trained in the Train tab lives.",
 }
 # The page's arithmetic, then the Draw tab and the Latent tab (and names for Gradio's radio groups), loaded before
 # the views' scripts run. draw.js loads ONNX Runtime Web itself, so that a runtime that cannot load leaves the page
