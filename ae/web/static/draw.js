@@ -17,12 +17,12 @@
     engine: "loading",  // "loading", "page" (models ready here) or "server" (they could not start)
     last: null,         // what is painted: {source, status, clean, noisy, outputs, metrics, sweep, yours}
     updates: 0,         // painted updates, for the tests and the benchmark
-    busy: () => running || again,  // an update is being computed, or waits to be
+    busy: () => updateQueue.busy(),  // an update is being computed, or waits to be
   };
   let whenReady;
   studio.ready = new Promise((resolve, reject) => { whenReady = {resolve, reject}; });  // the runtime and models
   studio.ready.catch(() => {});  // a page without them is handled where it is used
-  let config = null, askServer = null, sessions = {}, running = false, again = false, wantFinal = false;
+  let config = null, askServer = null, sessions = {};
   let lastAsked = -Infinity;
   let drawing = null, drawingVersion = 0, noise = {kind: "gaussian", amount: 0, seed: 0};
   let yours = [];  // models the visitor trained and uses: those panels come from the server
@@ -113,26 +113,34 @@
   }
 
   /* ---------- updates in order: one at a time, and the latest request always runs last ---------- */
-  function update(final = true) {
-    wantFinal = wantFinal || final;
-    if (running) { again = true; return; }
-    running = true;
-    (async () => {
-      try {
-        do {
-          again = false;
-          const thisFinal = wantFinal;
-          wantFinal = false;
-          if (studio.engine === "page" && !yours.length) await computeHere(thisFinal);
-          // The server follows a moving pen at its own pace: one request per interval at most.
-          else if (thisFinal || performance.now() - lastAsked > config.live_interval_ms) fromTheServer();
-        } while (again);
-      } catch (error) {
-        console.warn("ae-studio: computing in the page failed, asking the server instead:", error);
-        studio.engine = "server"; showEngine(); fromTheServer();
-      } finally { running = false; }
-    })();
-  }
+  /* `work(request)` for one request at a time; while one runs, only the latest waits, folded by `merge` into
+   * the one already waiting (a pen or a pointer outruns nothing). `failed(error)` if the work throws. The Latent
+   * tab's decoders queue the same way. */
+  studio.latest = function (work, failed, merge = (waiting, request) => request) {
+    let wanted = null, running = false;
+    return {
+      busy: () => running || wanted !== null,
+      ask(request) {
+        wanted = wanted === null ? request : merge(wanted, request);
+        if (running) return;
+        running = true;
+        (async () => {
+          try {
+            while (wanted !== null) { const next = wanted; wanted = null; await work(next); }
+          } catch (error) { failed(error); } finally { running = false; }
+        })();
+      },
+    };
+  };
+  const updateQueue = studio.latest(async (final) => {
+    if (studio.engine === "page" && !yours.length) await computeHere(final);
+    // The server follows a moving pen at its own pace: one request per interval at most.
+    else if (final || performance.now() - lastAsked > config.live_interval_ms) fromTheServer();
+  }, (error) => {
+    console.warn("ae-studio: computing in the page failed, asking the server instead:", error);
+    studio.engine = "server"; showEngine(); fromTheServer();
+  }, (waiting, final) => waiting || final);  // a pen lifted while an update ran still gets its final update
+  const update = (final = true) => updateQueue.ask(final);
   function fromTheServer() {  // the drawing as the server will read it, then the view's fallback event
     lastAsked = performance.now();
     if (drawing) drawing.sync();
@@ -144,6 +152,7 @@
     if (!record || typeof record !== "object") return;
     const hadYours = yours.length > 0;
     yours = record.yours || [];
+    showEngine();
     if (studio.engine === "page" && !yours.length) {  // the page answers for itself (again)
       if (hadYours) update();
       return;
@@ -282,9 +291,9 @@
     }
     return [legend, svg];
   }
-  function showEngine() {
+  function showEngine() {  // data-engine: where the models run; the note: who computes what is shown
     const note = document.getElementById("engine-note");
-    if (note) note.textContent = config.engine_notes[studio.engine];
+    if (note) note.textContent = config.engine_notes[studio.engine === "page" && yours.length ? "yours" : studio.engine];
     document.getElementById("draw-view")?.setAttribute("data-engine", studio.engine);
   }
 

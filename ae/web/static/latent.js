@@ -53,27 +53,11 @@
     return moveAlong(code, values.slice(0, k).map((v, j) => space.origin[j] + position(v) * space.scale[j] - projected[j]));
   }
 
-  /* One decoding at a time; while one runs, only the latest request waits (a pointer outruns nothing). */
-  function queue(work) {
-    let wanted = null, running = false;
-    return {
-      busy: () => running || wanted !== null,
-      ask(request) {
-        wanted = request;
-        if (running) return;
-        running = true;
-        (async () => {
-          try {
-            while (wanted !== null) { const next = wanted; wanted = null; await work(next); }
-          } catch (error) {
-            console.warn("ae-studio: decoding in the page failed; the server decodes instead:", error);
-            latent.engine = "server";
-            showEngine();
-          } finally { running = false; }
-        })();
-      },
-    };
-  }
+  const queue = (work) => studio.latest(work, (error) => {  // one decoding at a time, the latest waiting
+    console.warn("ae-studio: decoding in the page failed; the server decodes instead:", error);
+    latent.engine = "server";
+    showEngine();
+  });
   const lensQueue = queue(async (point) => {
     const model = space.model, pixels = await decode(lift(point));
     if (hovering && model === space.model) paintLens({source: "page", point, pixels});
