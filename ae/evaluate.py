@@ -33,11 +33,11 @@ from .pca import PCA, principal_axes
 from .plots import digit_sheet, image_grid, latent_planes, noise_curves
 from .preprocess import FIELD
 from .readme import splice
+from .train import EVAL_NOISE_SEED  # the same test-time noise as training's per-epoch figures
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"  # its results table: the first of metrics.md
 NOISE_AMOUNTS = (0.0, 0.25, 0.5, 0.75, 1.0)
-EVAL_NOISE_SEED = 1234
 
 # The course notebooks' own recipe, trained on a 2-core machine like CI's:
 # test MSE on clean inputs and at each Gaussian amount, and clean PSNR.

@@ -6,8 +6,8 @@ course's curves and ours share the axes. At the end, "Use in the Draw tab" swaps
 only: it lives in their session (a gr.State that app.py passes to the Draw callbacks), and the committed weights
 never change.
 
-One training runs at a time per server (app.py gives the event a queue of one; the others wait and see their
-place), and on one thread, so that other visitors' drawing stays quick. On Hugging Face ZeroGPU hardware,
+One training runs at a time per server (TRAINER's line: the others wait, told their place and wait), and on one
+thread, so that other visitors' drawing stays quick. On Hugging Face ZeroGPU hardware,
 `train_steps` is the one @spaces.GPU function: it yields plain records (numbers, pictures and weights on the
 CPU), which is all that must cross from the GPU worker, and the session bookkeeping stays outside it.
 
