@@ -7,9 +7,9 @@ only: it lives in their session (a gr.State that app.py passes to the Draw callb
 never change.
 
 One training runs at a time per server (TRAINER's line: the others wait, told their place and wait), and on one
-thread, so that other visitors' drawing stays quick. On Hugging Face ZeroGPU hardware,
-`train_steps` is the one @spaces.GPU function: it yields plain records (numbers, pictures and weights on the
-CPU), which is all that must cross from the GPU worker, and the session bookkeeping stays outside it.
+thread, so that other visitors' drawing stays quick. On Hugging Face ZeroGPU hardware, `train_steps_on_gpu` is
+the one @spaces.GPU function: it yields plain records (numbers, pictures and weights on the CPU), which is all
+that must cross from the GPU worker, and the session bookkeeping stays outside it.
 
 What the two recipes are: the course notebooks' (batch 20, Adam at a constant 1e-3, the training set in its
 stored order every epoch) and ours from ae.train (this model's batch size and peak rate, a one-cycle schedule,

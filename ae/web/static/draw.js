@@ -292,8 +292,7 @@
     return [legend, svg];
   }
   function showEngine() {  // data-engine: where the models run; the note: who computes what is shown
-    const note = document.getElementById("engine-note");
-    if (note) note.textContent = config.engine_notes[studio.engine === "page" && yours.length ? "yours" : studio.engine];
+    text("engine-note", config.engine_notes[studio.engine === "page" && yours.length ? "yours" : studio.engine]);
     document.getElementById("draw-view")?.setAttribute("data-engine", studio.engine);
   }
 
