@@ -94,6 +94,26 @@ def test_a_stroke_right_after_loading_fills_every_panel(visitor, server):
     shot(visitor, "draw", server, full_page=True)
 
 
+def test_a_stroke_drawn_before_the_draw_tabs_script_has_loaded_fills_every_panel(browser, server):
+    """A quick pen or a slow network: the Draw tab's script mounts only once its files have loaded, then asks the
+    pad for the drawing it missed."""
+    visitor = Visitor(browser, server[0], hold=("**/draw.js*",))
+    page = visitor.page
+    for _ in range(500):  # the pad is live once the page asks for the Draw tab's script, mounted beside it
+        if visitor.held:
+            break
+        page.wait_for_timeout(20)
+    assert visitor.held, "the page never asked for draw.js"
+    visitor.stroke(SEVEN)
+    expect(page.locator("#out-linear img")).to_have_count(0)  # nothing on the page can paint it yet
+    visitor.release()
+    for selector in DRAW_PANELS[:-1]:
+        expect(page.locator(f"{selector} img")).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator("#sweep svg polyline")).to_have_count(len(MODEL_NAMES), timeout=TIMEOUT)
+    visitor.close()
+    assert visitor.errors == []
+
+
 def test_the_draw_tab_asks_the_server_nothing_once_its_models_are_ready(visitor):
     page = visitor.page
     expect(page.locator("#draw-view")).to_have_attribute("data-engine", "page", timeout=TIMEOUT)

@@ -77,12 +77,17 @@ def served_app(env: dict[str, str] | None = None, timeout_s: float = 120):
 class Visitor:
     """One page of the app in Chromium, with every page error and console error kept in `errors`."""
 
-    def __init__(self, browser, url: str, device: dict = DESKTOP, block: tuple[str, ...] = ()):
-        """`block`: URL patterns the page may not load (as a browser that refuses them would)."""
+    def __init__(self, browser, url: str, device: dict = DESKTOP, block: tuple[str, ...] = (),
+                 hold: tuple[str, ...] = ()):
+        """`block`: URL patterns the page may not load (as a browser that refuses them would); `hold`: patterns
+        whose requests wait in `held` until `release()` (a slow network), the page meanwhile used as it stands."""
         self.context = browser.new_context(**device)
         self.page = self.context.new_page()
         for pattern in block:
             self.page.route(pattern, lambda route: route.abort())
+        self.held = []
+        for pattern in hold:
+            self.page.route(pattern, lambda route: self.held.append(route))
         self.requests: list[str] = []  # every URL the page asked its server for (the benchmark counts them)
         origin = url.rstrip("/")
         self.page.on("request", lambda request: self.requests.append(request.url)
@@ -91,9 +96,14 @@ class Visitor:
         self.page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
         self.page.on("console", lambda message: self.errors.append(f"console error: {message.text}")
                      if message.type == "error" else None)
-        self.page.goto(url)
+        self.page.goto(url, wait_until="commit" if hold else "load")  # a held script holds back the load event
         self.page.locator("#sketch canvas").wait_for(timeout=60_000)
         self.page.evaluate(WATCH_JS)
+
+    def release(self):
+        """Let the held requests go on."""
+        while self.held:
+            self.held.pop().continue_()
 
     def close(self):
         self.context.close()

@@ -11,7 +11,7 @@ import gradio as gr
 from .charts import TAB10
 from .common import EMPTY_PROMPT, STATIC_URL, onnx_files, static_text
 from .draw_tab import page_config
-from .pad import DRAWING_EVENT
+from .pad import DRAWING_EVENT, DRAWING_WANTED_EVENT
 from .vendor import GZIPPED, SUMS
 
 FALLBACK_EVENT = "fallback"  # the view's own event: the page asks the server for an update (static/draw.js)
@@ -41,9 +41,9 @@ def view_config(kind: str, amount: float, seed: int, amount_id: str) -> dict:
     for model, colour in zip(config["models"], TAB10):
         model.update(**onnx_files(model["name"]), colour=colour)
     return {**config, "static_url": STATIC_URL, "runtime_sha256": runtime_sha256(), "drawing_event": DRAWING_EVENT,
-            "empty_prompt": EMPTY_PROMPT, "live_interval_ms": LIVE_INTERVAL_MS,
-            "engine_notes": ENGINE_NOTES, "noise": {"kind": kind, "amount": amount, "seed": seed},
-            "amount_input": f"#{amount_id} input[type=range]"}
+            "drawing_wanted_event": DRAWING_WANTED_EVENT, "empty_prompt": EMPTY_PROMPT,
+            "live_interval_ms": LIVE_INTERVAL_MS, "engine_notes": ENGINE_NOTES,
+            "noise": {"kind": kind, "amount": amount, "seed": seed}, "amount_input": f"#{amount_id} input[type=range]"}
 
 
 def draw_view(config: dict) -> gr.HTML:

@@ -24,6 +24,9 @@ from .dataurl import png_data_url, read_image_data_url
 CANVAS = 280  # pixels; 10 per MNIST pixel
 DRAWING_EVENT = "ae-studio-drawing"  # the DOM event by which the pad tells the page's Draw tab of a change
 EXAMPLE_EVENT = "ae-studio-example"  # the DOM event by which the example strip hands a digit to the pad
+# The DOM event by which the Draw tab's script, which mounts only once its files have loaded, asks the pad to tell
+# it again: a stroke drawn before then is not lost.
+DRAWING_WANTED_EVENT = "ae-studio-drawing-wanted"
 
 
 def read_pad(payload) -> np.ndarray | Unreadable | None:
@@ -42,7 +45,7 @@ def drawing_pad(elem_id: str) -> gr.HTML:
     pad = gr.HTML(value=None, html_template=static_text("pad.html"), css_template=static_text("pad.css"),
                   js_on_load=static_text("pad.js"), elem_id=elem_id, apply_default_css=False,
                   padding=False, elem_classes="bare", canvas=CANVAS, drawing_event=DRAWING_EVENT,
-                  example_event=EXAMPLE_EVENT)
+                  drawing_wanted_event=DRAWING_WANTED_EVENT, example_event=EXAMPLE_EVENT)
     pad.preprocess = read_pad
     pad.api_info = lambda: {"type": "string", "description": (
         "the drawing as an image data URL, data:image/png;base64,... (ae.web.dataurl.png_data_url makes one from "

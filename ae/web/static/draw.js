@@ -333,5 +333,6 @@
       showEngine();
     });
     blank(config.empty_prompt);
+    document.dispatchEvent(new CustomEvent(config.drawing_wanted_event));  // a stroke drawn before this mounted
   };
 })();

@@ -5,7 +5,8 @@
  * holds the canvas: the page reads the pixels itself, with no request. While the pen moves it tells at most
  * once per animation frame. The component's value, the drawing as a PNG data URL, is what the server sees
  * (the Latent tab, Export, the Draw tab's fallback); it is set when a stroke ends (once the browser is idle),
- * and by `detail.sync()` whenever the page needs it sooner. An example digit arrives as the DOM event `props.example_event`.
+ * and by `detail.sync()` whenever the page needs it sooner. The Draw tab mounts once its files have loaded,
+ * perhaps after a first stroke, and then asks for the drawing again (`props.drawing_wanted_event`). An example digit arrives as the DOM event `props.example_event`.
  */
 const canvas = element.querySelector("canvas");
 const context = canvas.getContext("2d", {willReadFrequently: true});
@@ -74,6 +75,7 @@ element.querySelector("[data-action=undo]").addEventListener("click", () => {
 element.querySelector("[data-action=clear]").addEventListener("click", () => {
   strokes.length = 0; repaint(); tell(true);
 });
+document.addEventListener(props.drawing_wanted_event, () => { if (strokes.length) tell(true); });
 document.addEventListener(props.example_event, (event) => {  // an example digit: an image, perhaps still loading
   const image = event.detail, show = () => { strokes.length = 0; strokes.push({image}); repaint(); tell(true); };
   if (image.complete) show(); else image.addEventListener("load", show, {once: true});
