@@ -35,9 +35,12 @@ except CheckpointError as err:
     sys.exit(f"ae-studio cannot start: {err}")
 
 NEW_SEED_JS = "() => Math.floor(Math.random() * 2147483648)"  # new noise is picked in the page: no round trip
-NOISE_JS = "(kind, amount, seed) => { aeStudio.noise(kind, amount, seed); }"  # the page's Draw tab redraws itself
-SLIDERS_JS = "(model, ...values) => { aeStudio.latent.sliders(model, values); }"  # and the Latent tab's sliders
+# The page's Draw tab redraws itself, and the Latent tab's sliders' digit too. Until their scripts have loaded, a
+# change is left to them: the Draw tab reads the noise controls when it mounts.
+NOISE_JS = "(kind, amount, seed) => { window.aeStudio?.noise?.(kind, amount, seed); }"
+SLIDERS_JS = "(model, ...values) => { window.aeStudio?.latent?.sliders(model, values); }"
 START_NOISE = {"kind": "gaussian", "amount": 0.3, "seed": 0}
+NOISE_IDS = {"kind": "noise-kind", "amount": "amount", "seed": "seed"}  # the noise controls' elem_ids
 DRAW_BATCH = 8  # /draw requests answered together: Gradio's work per event is paid once per batch
 
 
@@ -59,7 +62,7 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                 "the 784 pixels through a small code and redraws the digit from that code alone.",
                 elem_classes="intro")
     with gr.Tab("Draw"):
-        page_config = view_config(**START_NOISE, amount_id="amount")
+        page_config = view_config(**START_NOISE, control_ids=NOISE_IDS)
         with gr.Row():
             with gr.Column(scale=2, min_width=300):
                 sketch = drawing_pad("sketch")
@@ -71,12 +74,12 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                 view = draw_view(page_config)
                 with gr.Row(equal_height=True):
                     noise_kind = gr.Radio([(label, kind) for kind, label in draw_tab.NOISE_LABELS.items()],
-                                          value=START_NOISE["kind"], label="Noise type", elem_id="noise-kind")
+                                          value=START_NOISE["kind"], label="Noise type", elem_id=NOISE_IDS["kind"])
                     amount = gr.Slider(0, 1, value=START_NOISE["amount"], step=0.05, label="Noise amount",
-                                       elem_id="amount")
+                                       elem_id=NOISE_IDS["amount"])
                     with gr.Column(min_width=140):
                         seed = gr.Number(value=START_NOISE["seed"], precision=0, label="Noise seed", minimum=0,
-                                         elem_id="seed")
+                                         elem_id=NOISE_IDS["seed"])
                         reseed = gr.Button("New noise", elem_id="new-noise", size="sm")
         draw_more(page_config)
         with gr.Accordion("Export", open=False):

@@ -114,6 +114,25 @@ def test_a_stroke_drawn_before_the_draw_tabs_script_has_loaded_fills_every_panel
     assert visitor.errors == []
 
 
+def test_controls_used_before_the_pages_scripts_have_loaded_take_effect_once_they_have(browser, server):
+    """A slow network: the noise type picked and the Latent tab opened while the page's scripts still load. Once
+    they have, the Draw tab draws with that noise and the Latent tab's views work, with no page error."""
+    visitor = Visitor(browser, server[0], hold=("**/draw.js*",))
+    page = visitor.page
+    page.get_by_label("Masking").check()
+    page.get_by_role("tab", name="Latent space").click()
+    assert visitor.held, "the page never asked for draw.js"
+    expect(page.locator("#lens-note")).to_have_text("")  # its script waits for the page's
+    visitor.release()
+    expect(page.locator("#lens-note")).to_contain_text("running in your browser", timeout=TIMEOUT)
+    page.get_by_role("tab", name="Draw").click()
+    visitor.stroke(SEVEN)
+    page.wait_for_function("aeStudio.last && aeStudio.last.sweep && aeStudio.last.source === 'page'", timeout=TIMEOUT)
+    assert page.evaluate("aeStudio.last.noise.kind") == "mask"
+    visitor.close()
+    assert visitor.errors == []
+
+
 def test_the_draw_tab_asks_the_server_nothing_once_its_models_are_ready(visitor):
     page = visitor.page
     expect(page.locator("#draw-view")).to_have_attribute("data-engine", "page", timeout=TIMEOUT)
@@ -347,12 +366,8 @@ def test_the_latent_tabs_digit_follows_a_pointer_or_a_finger_with_no_request(bro
         assert image["width"] >= box["width"] - 2 and image["height"] < image["width"]
     else:
         expect(page.locator("#lens-note")).to_contain_text("Under the pointer: z₁ =")
-    page.locator("#pc-1 input[type=range]").focus()
-    before = page.evaluate("aeStudio.latent.updates")
-    page.keyboard.press("PageUp")
-    page.wait_for_function("(before) => aeStudio.latent.updates > before && !aeStudio.latent.busy()", arg=before,
-                           timeout=TIMEOUT)
-    assert page.evaluate("aeStudio.latent.sliderDigit.source") == "page"
+    page.locator("#pc-1 input[type=range]").focus()  # which may scroll the map from under the pointer: the lens lets go
+    assert visitor.latent_repainted(lambda: page.keyboard.press("PageUp"), "sliderDigit")["source"] == "page"
     assert visitor.requests[asked:] == []
     page.get_by_role("tab", name="Draw").click()
     expect(page.locator("#lens-digit")).to_be_hidden()  # the phone's floating lens belongs to the Latent tab

@@ -95,7 +95,7 @@ def test_one_command_exports_the_same_bytes_again(manifest):
 
 
 def test_the_page_is_told_each_models_files_and_versions(manifest):
-    config = view_config("gaussian", 0.3, 0, amount_id="amount")
+    config = view_config("gaussian", 0.3, 0, {"kind": "noise-kind", "amount": "amount", "seed": "seed"})
     assert [(m["name"], m["encoder"]["file"], m["decoder"]["file"]) for m in config["models"]] == [
         (name, manifest[name]["encoder"]["file"], manifest[name]["decoder"]["file"]) for name in DRAW_TAB_MODELS]
     assert config["models"][0]["decoder"]["version"] == manifest[DRAW_TAB_MODELS[0]]["decoder"]["sha256"][:16]

@@ -154,15 +154,6 @@ def map_spot(page, name: str, spot: tuple[float, float]) -> tuple[float, float]:
             box["y"] + (box["height"] - geometry["height"] * scale) / 2 + row * scale)
 
 
-def latent_painted(page, before: int, source: str, what: str) -> dict:
-    """The lens ("last") or the sliders' digit ("sliderDigit") once the page has painted it from `source`."""
-    page.wait_for_function("""([before, source, what]) => aeStudio.latent.updates > before && !aeStudio.latent.busy()
-        && aeStudio.latent[what] && aeStudio.latent[what].source === source""", arg=[before, source, what],
-                           timeout=TIMEOUT)
-    return page.evaluate("(what) => ({...aeStudio.latent[what], pixels: Array.from(aeStudio.latent[what].pixels)})",
-                         what)
-
-
 def test_the_latent_tab_decodes_in_the_page_what_the_server_decodes(served, browser):
     """Every model: the digit under the pointer at four spots of its map against latent_tab.decode_at (the server's
     click), and the sliders' digit at four settings (one not a number, one beyond the end) against
@@ -181,17 +172,16 @@ def test_the_latent_tab_decodes_in_the_page_what_the_server_decodes(served, brow
         page.wait_for_function("(name) => aeStudio.latent.model() === name", arg=name, timeout=TIMEOUT)
         page.wait_for_function(STILL, timeout=TIMEOUT)
         for spot in SPOTS:
-            before = page.evaluate("aeStudio.latent.updates")
-            page.mouse.move(*map_spot(page, name, spot))
-            painted = latent_painted(page, before, "page", "last")
+            painted = visitor.latent_repainted(lambda: page.mouse.move(*map_spot(page, name, spot)), "last")
+            assert painted["source"] == "page", (name, spot)
             expected = latent_tab.decode_at(name, *painted["point"])[0]
             assert np.abs(np.array(painted["pixels"]).reshape(28, 28) - expected).max() <= PIXELS, (name, spot)
             compared += 1
         page.mouse.move(0, 0)
         for values in SLIDERS:
-            before = page.evaluate("aeStudio.latent.updates")
-            page.evaluate("([name, values]) => aeStudio.latent.sliders(name, values)", [name, values])
-            painted = latent_painted(page, before, "page", "sliderDigit")
+            painted = visitor.latent_repainted(lambda: page.evaluate(
+                "([name, values]) => aeStudio.latent.sliders(name, values)", [name, values]), "sliderDigit")
+            assert painted["source"] == "page", (name, values)
             expected = read_png_data_url(client.predict(name, drawing, *values, api_name="/latent_sliders")["image"])
             assert np.abs(np.array(painted["pixels"]).reshape(28, 28) - expected).max() <= PIXELS, (name, values)
             compared += 1
@@ -208,15 +198,13 @@ def test_with_webassembly_blocked_the_latent_tab_asks_the_server(served, browser
     page.get_by_role("tab", name="Latent space").click()
     page.wait_for_function("aeStudio.latent.model() === 'vae'", timeout=TIMEOUT)
     expect(page.locator("#lens-note")).to_contain_text("cannot run the decoders")
-    before = page.evaluate("aeStudio.latent.updates")
-    page.mouse.click(*map_spot(page, "vae", (0.5, 0.5)))
-    painted = latent_painted(page, before, "server", "last")
+    painted = visitor.latent_repainted(lambda: page.mouse.click(*map_spot(page, "vae", (0.5, 0.5))), "last")
+    assert painted["source"] == "server"
     expected = latent_tab.decode_at("vae", *painted["point"])[0]
     assert np.abs(np.array(painted["pixels"]).reshape(28, 28) - expected).max() == 0
-    before = page.evaluate("aeStudio.latent.updates")
     page.locator("#pc-1 input[type=range]").focus()
-    page.keyboard.press("PageUp")
-    painted = latent_painted(page, before, "server", "sliderDigit")
+    painted = visitor.latent_repainted(lambda: page.keyboard.press("PageUp"), "sliderDigit")
+    assert painted["source"] == "server"
     value = float(page.locator("#pc-1 input[type=number]").input_value())
     assert value > 0
     expected = latent_tab.decode_sliders("vae", None, value, 0, 0, 0, 0, 0)

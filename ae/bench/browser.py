@@ -36,6 +36,11 @@ NOISE_PANELS = ["#noisy", *[f"#out-{name}" for name in MODEL_NAMES], "#sweep"]
 # The page is still: no panel waits for its event's answer (Gradio fades those to 20%) and nothing fades back in.
 STILL = """!document.querySelector('.pending') && document.getAnimations().every(
     a => a.playState !== 'running' || a.effect.getTiming().iterations === Infinity)"""
+# What a pointer at the pad's centre touches is the pad. Gradio covers a page it serves without server-side rendering
+# with its translucent "Loading..." for a moment after the pad appears: a stroke then lands on that, a person's too.
+PAD_UNCOVERED = """() => { const pad = document.querySelector('#sketch canvas');
+    const box = pad && pad.getBoundingClientRect();
+    return !!box && document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2) === pad; }"""
 WATCH_JS = (Path(__file__).parent / "watch.js").read_text()  # window.aeWatch, aeDone and aeStop
 
 
@@ -98,6 +103,7 @@ class Visitor:
                      if message.type == "error" else None)
         self.page.goto(url, wait_until="commit" if hold else "load")  # a held script holds back the load event
         self.page.locator("#sketch canvas").wait_for(timeout=60_000)
+        self.page.wait_for_function(PAD_UNCOVERED, timeout=60_000)
         self.page.evaluate(WATCH_JS)
 
     def release(self):
@@ -118,6 +124,18 @@ class Visitor:
             assert time.monotonic() < deadline, "the action asked the server nothing"
             self.page.wait_for_timeout(20)
         self.page.wait_for_function(STILL, timeout=timeout_s * 1000)
+
+    def latent_repainted(self, action, what: str, timeout_s: float = 20) -> dict | None:
+        """Do `action` and return what the Latent tab paints anew in `what` ("last", the lens, or "sliderDigit")
+        once it has nothing left to decode: its record, pixels as a list. A paint of the other one meanwhile (the
+        lens let go as the page scrolls to a slider, say) is not the answer."""
+        self.page.evaluate("(what) => { window.aeLatentBefore = aeStudio.latent[what]; }", what)
+        action()
+        self.page.wait_for_function(
+            "(what) => aeStudio.latent[what] !== window.aeLatentBefore && !aeStudio.latent.busy()",
+            arg=what, timeout=timeout_s * 1000)
+        return self.page.evaluate("""(what) => { const painted = aeStudio.latent[what];
+            return painted && {...painted, pixels: painted.pixels && Array.from(painted.pixels)}; }""", what)
 
     def pad_points(self, shape: list[tuple[float, float]]) -> list[tuple[float, float]]:
         """Pad fractions (0 to 1 across and down) as page coordinates, the pad scrolled into view first."""

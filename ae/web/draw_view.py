@@ -34,16 +34,20 @@ def runtime_sha256() -> str:
     return next(line.split()[0] for line in SUMS.read_text().splitlines() if line.endswith(GZIPPED))
 
 
-def view_config(kind: str, amount: float, seed: int, amount_id: str) -> dict:
+def view_config(kind: str, amount: float, seed: int, control_ids: dict[str, str]) -> dict:
     """draw.js's `config`: draw_tab.page_config plus the ONNX files, the page's wording, the starting noise and the
-    elem_id of the noise amount's slider (whose steps the page follows as they happen)."""
+    noise controls' inputs, found by `control_ids` (the elem_ids of the kind's radio, the amount's slider and the
+    seed's box): the page reads them as they stand when it mounts, and follows the amount's steps as they happen."""
     config = page_config()
     for model, colour in zip(config["models"], TAB10):
         model.update(**onnx_files(model["name"]), colour=colour)
     return {**config, "static_url": STATIC_URL, "runtime_sha256": runtime_sha256(), "drawing_event": DRAWING_EVENT,
             "drawing_wanted_event": DRAWING_WANTED_EVENT, "empty_prompt": EMPTY_PROMPT,
             "live_interval_ms": LIVE_INTERVAL_MS, "engine_notes": ENGINE_NOTES,
-            "noise": {"kind": kind, "amount": amount, "seed": seed}, "amount_input": f"#{amount_id} input[type=range]"}
+            "noise": {"kind": kind, "amount": amount, "seed": seed},
+            "noise_inputs": {"kind": f"#{control_ids['kind']} input:checked",
+                             "amount": f"#{control_ids['amount']} input[type=range]",
+                             "seed": f"#{control_ids['seed']} input"}}
 
 
 def draw_view(config: dict) -> gr.HTML:

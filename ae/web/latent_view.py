@@ -8,7 +8,7 @@ a "fallback" event for the page to ask the server when it cannot decode itself.
 import gradio as gr
 
 from .common import static_text
-from .draw_view import FALLBACK_EVENT
+from .draw_view import FALLBACK_EVENT, HEAD
 
 LENS_PROMPTS = {  # the lens's note before any point, by where the decoding happens (draw.js's engine)
     "loading": "Click a point of the map to decode it (the decoders are still loading into your browser).",
@@ -18,8 +18,10 @@ LENS_PROMPTS = {  # the lens's note before any point, by where the decoding happ
 
 
 def _view(template: str, js_on_load: str, config: dict | None = None) -> gr.HTML:
+    """A view whose script runs once the page's scripts (draw_view.HEAD) have loaded: the Latent tab may be opened
+    before they have."""
     return gr.HTML(value=None, html_template=static_text(template), css_template=static_text("draw.css"),
-                   js_on_load=js_on_load, apply_default_css=False, padding=False, elem_classes="bare",
+                   js_on_load=js_on_load, head=HEAD, apply_default_css=False, padding=False, elem_classes="bare",
                    config=config or {})
 
 

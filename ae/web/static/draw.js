@@ -300,7 +300,10 @@
   studio.mount = function (element, props, watch, fallback) {
     config = props.config;
     askServer = fallback;
-    noise = parseNoise(config.noise.kind, config.noise.amount, config.noise.seed);
+    // The noise controls as they stand: a visitor may have moved them before this script had loaded.
+    const [kind, amount, seed] = ["kind", "amount", "seed"].map(
+      (key) => document.querySelector(config.noise_inputs[key])?.value ?? config.noise[key]);
+    noise = parseNoise(kind, amount, seed);
     document.addEventListener(config.drawing_event, (event) => {
       drawingVersion += 1;
       drawing = event.detail;
@@ -316,7 +319,7 @@
     // A dragged amount slider's every step, from its own input event: Gradio's change event, which follows, is
     // then the same setting and changes nothing, and the step does not wait for it.
     document.addEventListener("input", (event) => {
-      if (event.target.matches && event.target.matches(config.amount_input)) studio.noise(noise.kind, event.target.value, noise.seed);
+      if (event.target.matches && event.target.matches(config.noise_inputs.amount)) studio.noise(noise.kind, event.target.value, noise.seed);
     }, true);
     showEngine();
     const started = performance.now();
