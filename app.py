@@ -25,6 +25,7 @@ from ae.web.common import STATIC, pretrained, static_text  # noqa: E402
 from ae.web.draw_view import draw_more, draw_view, view_config  # noqa: E402
 from ae.web.latent_view import lens_view, slider_view  # noqa: E402
 from ae.web.pad import drawing_pad, example_strip  # noqa: E402
+from ae.web.train_view import train_view  # noqa: E402
 
 gradio_fixes.tune_malloc()
 gradio_fixes.leave_matplotlib_unimported()
@@ -39,6 +40,10 @@ NEW_SEED_JS = "() => Math.floor(Math.random() * 2147483648)"  # new noise is pic
 # change is left to them: the Draw tab reads the noise controls when it mounts.
 NOISE_JS = "(kind, amount, seed) => { window.aeStudio?.noise?.(kind, amount, seed); }"
 SLIDERS_JS = "(model, ...values) => { window.aeStudio?.latent?.sliders(model, values); }"
+# The Train tab's page trains and paints itself (static/train.js); it asks the server only where it cannot.
+TRAIN_JS = "(model, recipe, budget) => { window.aeStudio?.trainer?.press(model, recipe, budget); }"
+STOP_JS = "() => { window.aeStudio?.trainer?.stop(); }"
+SHOW_MODEL_JS = "(model) => { window.aeStudio?.trainer?.show(model); }"
 START_NOISE = {"kind": "gaussian", "amount": 0.3, "seed": 0}
 NOISE_IDS = {"kind": "noise-kind", "amount": "amount", "seed": "seed"}  # the noise controls' elem_ids
 DRAW_BATCH = 8  # /draw requests answered together: Gradio's work per event is paid once per batch
@@ -148,7 +153,7 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                     "how long to train; run both recipes to compare them on the same axes. Every run of a model "
                     "starts from the same weights, random ones except for the upsample model's (fitted to the "
                     f"principal components of {PRINCIPAL_START_IMAGES} digits, so it draws rough digits before its "
-                    "first step), and trains on MNIST's 60,000 training digits.")
+                    "first step). It trains in your browser, on the first 20,000 of MNIST's training digits.")
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
                 train_model = gr.Radio([(model.title, name) for name, model in MODELS.items()], value="linear",
@@ -160,28 +165,30 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                 with gr.Row():
                     train_button = gr.Button("Train", variant="primary", elem_id="train")
                     stop_button = gr.Button("Stop", elem_id="stop")
-                gr.Markdown("One training runs at a time on this server, first come first served: if others' "
-                            "are ahead, yours waits its turn and says how long, and while others wait each run is "
-                            "shorter. Stop ends a run early and keeps what it has.",
-                            elem_classes="blurb")
+                gr.Markdown("Your run trains in your browser, so a whole class can train at once. Where a browser "
+                            "cannot, the server trains it instead, one run at a time, first come first served. Stop "
+                            "ends a run early and keeps what it has.", elem_classes="blurb")
             with gr.Column(scale=2):
-                train_progress = gr.HTML(train_tab.progress_html(None, train_tab.IDLE_PROMPT), elem_id="train-progress")
-                with gr.Row():
-                    with gr.Column(min_width=260):
-                        caption("Training loss: the error on the batches it learns from")
-                        loss_chart = gr.HTML(train_tab.EMPTY_CHARTS[0], elem_id="loss-chart", css_template=charts.CSS,
-                                             padding=False)
-                    with gr.Column(min_width=260):
-                        caption("Test MSE: the error on 1,000 digits it never trains on")
-                        mse_chart = gr.HTML(train_tab.EMPTY_CHARTS[1], elem_id="mse-chart", css_template=charts.CSS,
-                                            padding=False)
-                film = digit_image("film", "Eight test digits as the model draws them during training", height=360)
-                film_caption = gr.Markdown(elem_classes="blurb", elem_id="film-caption")
-        train_result = gr.Markdown(elem_id="train-result")
-        with gr.Row():
-            use_button = gr.Button("Use in the Draw tab", interactive=False, elem_id="use")
-            forget_button = gr.Button("Back to the committed weights", interactive=False, elem_id="forget")
-        use_note = gr.Markdown(elem_id="use-note")
+                train_page = train_view()
+                with gr.Column(elem_id="server-train"):  # the server's run, where the page cannot train (app.css)
+                    train_progress = gr.HTML(train_tab.progress_html(None, train_tab.IDLE_PROMPT),
+                                             elem_id="train-progress")
+                    with gr.Row():
+                        with gr.Column(min_width=260):
+                            caption("Training loss: the error on the batches it learns from")
+                            loss_chart = gr.HTML(train_tab.EMPTY_CHARTS[0], elem_id="loss-chart",
+                                                 css_template=charts.CSS, padding=False)
+                        with gr.Column(min_width=260):
+                            caption("Test MSE: the error on 1,000 digits it never trains on")
+                            mse_chart = gr.HTML(train_tab.EMPTY_CHARTS[1], elem_id="mse-chart",
+                                                css_template=charts.CSS, padding=False)
+                    film = digit_image("film", "Eight test digits as the model draws them during training", height=360)
+                    film_caption = gr.Markdown(elem_classes="blurb", elem_id="film-caption")
+                    train_result = gr.Markdown(elem_id="train-result")
+                    with gr.Row():
+                        use_button = gr.Button("Use in the Draw tab", interactive=False, elem_id="use")
+                        forget_button = gr.Button("Back to the committed weights", interactive=False, elem_id="forget")
+                    use_note = gr.Markdown(elem_id="use-note")
     train_session = gr.State(train_tab.TrainSession())  # this visitor's runs and Stop request
     own_models = gr.State({})  # this visitor's models from the Train tab, which the Draw tab uses instead
 
@@ -221,20 +228,25 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
     interpolate_button.click(latent_tab.interpolate, [start, end, sketch], [interpolation, interpolation_note],
                              api_name="latent_interpolate")
 
-    # Train: the click arms the visitor's Stop and locks the run's settings at once, then the run waits its turn
-    # in train_tab.TRAINER's line (not Gradio's: a class's runs enter at once and say their own place and wait, in
-    # the progress panel rather than under Gradio's overlay); the settings unlock when it ends.
+    # Train: the page trains the model itself (static/train.js), with no request per step. Where it cannot, it asks
+    # the server (the view's fallback event, the public /train): the event arms the visitor's Stop and locks the
+    # run's settings at once, then the run waits its turn in train_tab.TRAINER's line (not Gradio's: a class's runs
+    # enter at once and say their own place and wait, in the progress panel rather than under Gradio's overlay);
+    # the settings unlock when it ends.
     train_panels = {"progress": train_progress, "loss_chart": loss_chart, "mse_chart": mse_chart, "film": film,
                     "film_caption": film_caption, "result": train_result, "use_button": use_button}
     train_outputs = [train_panels[name] for name in train_tab.TRAIN_OUTPUTS]
     run_settings = [train_model, train_recipe, budget, train_button]
-    train_button.click(train_tab.arm, train_session, [train_progress, *run_settings], api_name=False,
-                       queue=False).then(
+    train_button.click(None, [train_model, train_recipe, budget], None, js=TRAIN_JS)
+    train_page.fallback(train_tab.arm, train_session, [train_progress, *run_settings], api_name=False,
+                        queue=False).then(
         train_tab.train, [train_model, train_recipe, budget, train_session], train_outputs, api_name="train",
         concurrency_limit=train_tab.LINE_LENGTH, show_progress="hidden").then(
         train_tab.unlock, None, run_settings, api_name=False, queue=False)
+    stop_button.click(None, None, None, js=STOP_JS)
     stop_button.click(train_tab.stop, train_session, None, api_name=False, queue=False)
     train_model.change(train_tab.show_model, [train_model, train_session], train_outputs, api_name=False)
+    train_model.change(None, train_model, None, js=SHOW_MODEL_JS)
     # Either swap redraws the Draw tab with the visitor's models, and leaves "Back" usable only with one to undo.
     use_button.click(train_tab.use_in_draw_tab, [train_model, train_session, own_models], [own_models, use_note],
                      api_name=False).then(draw_tab.draw_update, draw_inputs, view, api_name=False).then(

@@ -11,6 +11,7 @@ server would keep for good after its first training in the Train tab.
 """
 
 import argparse
+import functools
 import hashlib
 import math
 import os
@@ -153,6 +154,21 @@ class DigitFile:
             for row, index in zip(batch, indices.tolist()):
                 os.preadv(file.fileno(), [row], self.offset + index * self.digit_bytes)
         return torch.from_numpy(batch).view(-1, 1, *self.shape)
+
+
+@functools.cache
+def mnist_sample() -> tuple[np.ndarray, np.ndarray]:
+    """The committed sample of MNIST test digits: images (N, 28, 28) float32 in [0, 1], labels (N,)."""
+    from .checkpoints import CHECKPOINT_DIR  # the app's examples, maps and test slice come with its checkpoints
+
+    with np.load(CHECKPOINT_DIR / "mnist_sample.npz") as sample:
+        return sample["images"].astype(np.float32) / 255, sample["labels"]
+
+
+def sample_picks(per_digit: int) -> list[int]:
+    """Indices of the first `per_digit` sample digits of each class, in rounds of 0 to 9."""
+    _, labels = mnist_sample()
+    return [int(np.flatnonzero(labels == digit)[k]) for k in range(per_digit) for digit in range(10)]
 
 
 def write_sample(path: Path, per_digit: int = 200, seed: int = 0, root: Path = DATA_ROOT) -> None:

@@ -11,7 +11,10 @@ The page runs the files with ONNX Runtime Web (ae/web/static/ort/).
 `models.json` beside them records each file's SHA-256 and the checkpoint it came from, so a test can tell when
 a checkpoint was retrained and its export was not redone.
 
-    python -m ae.export            # re-export every model from checkpoints/
+    python -m ae.export            # re-export every model from checkpoints/, and the Train tab's files
+
+The Train tab's files (each model's training step, its forward pass with weights as inputs, the starting weights
+and the training digits) are ae/export_training.py's.
 """
 
 import argparse
@@ -63,10 +66,14 @@ def to_onnx(model: Autoencoder, part: str, half: bool = False) -> bytes:
                                     input_names=[PARTS[part][0]], output_names=[PARTS[part][1]],
                                     dynamic_shapes=({0: batch},), verbose=False, optimize=True)
     program.save(buffer)  # weights stored inside the one file
-    # The exporter notes each node's Python stack (with this checkout's paths) and module names: debugging aids
-    # that would make the bytes depend on where the repository lies. The page needs none of them.
+    return strip_debug_info(buffer.getvalue(), half)
+
+
+def strip_debug_info(onnx_bytes: bytes, half: bool = False) -> bytes:
+    """The exporter notes each node's Python stack (with this checkout's paths) and module names: debugging aids
+    that would make the bytes depend on where the repository lies. The page needs none of them."""
     import onnx  # a tool of the export (requirements-test.txt), not of the app
-    graph = onnx.load_from_string(buffer.getvalue())
+    graph = onnx.load_from_string(onnx_bytes)
     for node in graph.graph.node:
         del node.metadata_props[:]
     if half:
@@ -119,6 +126,8 @@ def files(manifest: dict) -> list[dict]:
 def main():
     argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     export_all()
+    from .export_training import export_training  # the Train tab's files: static/train/
+    export_training()
 
 
 if __name__ == "__main__":

@@ -35,10 +35,13 @@ def kl_to_prior(mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
 
 
 def negative_elbo_per_image(model, inputs: torch.Tensor, targets: torch.Tensor,
-                            generator: torch.Generator | None = None) -> torch.Tensor:
-    """-ELBO in nats per image with one posterior sample (the reparameterisation trick): BCE + KL."""
+                            generator: torch.Generator | None = None,
+                            noise: torch.Tensor | None = None) -> torch.Tensor:
+    """-ELBO in nats per image with one posterior sample (the reparameterisation trick): BCE + KL. The sample's
+    standard normal `noise` (N, 2) is drawn from `generator` unless given (the page draws its own)."""
     mean, log_var = model.posterior(inputs)
-    noise = torch.randn(mean.shape, generator=generator, device=mean.device)
+    if noise is None:
+        noise = torch.randn(mean.shape, generator=generator, device=mean.device)
     z = mean + (0.5 * log_var).exp() * noise
     return bce_sum_per_image(model.decode(z), targets) + kl_to_prior(mean, log_var)
 

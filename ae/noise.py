@@ -24,8 +24,7 @@ def add_noise(x: torch.Tensor, kind: str = "gaussian", amount: float = 0.5,
     amount = torch.as_tensor(amount, dtype=x.dtype).clamp(0, 1)
     per_image = amount.reshape(-1, *[1] * (x.dim() - 1)) if amount.dim() else amount
     if kind == "gaussian":
-        noise = torch.randn(x.shape, generator=generator, dtype=x.dtype)
-        return (x + per_image * noise).clamp_(0, 1)
+        return with_gaussian(x, per_image, torch.randn(x.shape, generator=generator, dtype=x.dtype))
     if kind == "salt_pepper":
         hit = torch.rand(x.shape, generator=generator) < per_image
         salt = torch.rand(x.shape, generator=generator) < 0.5
@@ -33,6 +32,12 @@ def add_noise(x: torch.Tensor, kind: str = "gaussian", amount: float = 0.5,
     if kind == "mask":
         return _mask(x, amount, generator)
     raise ValueError(f"unknown noise kind {kind!r}; choose one of {', '.join(NOISE_KINDS)}")
+
+
+def with_gaussian(x: torch.Tensor, amount, noise: torch.Tensor) -> torch.Tensor:
+    """x + amount * noise, clipped to [0, 1]: Gaussian noise given as its standard normal draws (`noise`, x's shape),
+    `amount` a number or broadcast per image. The page's training step draws its own and passes them here."""
+    return (x + amount * noise).clamp(0, 1)
 
 
 def _mask(x: torch.Tensor, amount: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -55,6 +60,9 @@ def _mask(x: torch.Tensor, amount: torch.Tensor, generator: torch.Generator) -> 
 # JavaScript's Math.imul compute alike (ae/web/static/digit.js is the twin of what follows). Training keeps
 # torch's generator: only the page needs this.
 GAUSS_U1, GAUSS_U2, SALT_HIT, SALT_WHITE, MASK_TOP, MASK_LEFT = range(1, 7)  # one stream per use
+# The Train tab's page draws its batches' order and noise from the same hash, a stream per use and per epoch or
+# step: stream = (index << 3) | use (ae.step.page_batches; digit.js trainingDraws).
+ORDER, NORMAL_U1, NORMAL_U2, AMOUNTS = range(4)
 
 
 def _mix32(x: np.ndarray) -> np.ndarray:
@@ -73,6 +81,22 @@ def uniforms(seed: int, stream: int, count: int) -> np.ndarray:
     key = _mix32(np.array([(int(seed) % 2**32) ^ _mix32(np.array([stream]))[0]], np.uint64))
     bits = _mix32(key ^ _mix32(np.arange(count, dtype=np.uint64)))
     return ((bits >> np.uint32(8)).astype(np.float64) + 0.5) / 2**24
+
+
+def training_stream(use: int, index: int) -> int:
+    return (index << 3) | use
+
+
+def normals(seed: int, stream: int, count: int) -> np.ndarray:
+    """`count` standard normal numbers (float32) by Box-Muller from two streams, stream and stream + 1 of its use
+    (NORMAL_U1, NORMAL_U2), as page_noise draws its Gaussian noise."""
+    radius = np.sqrt(-2 * np.log(uniforms(seed, stream, count)))
+    return (radius * np.cos(2 * np.pi * uniforms(seed, stream + NORMAL_U2 - NORMAL_U1, count))).astype(np.float32)
+
+
+def shuffled(seed: int, stream: int, count: int) -> np.ndarray:
+    """A permutation of range(count): indices sorted by their uniforms, ties in index order (a stable sort)."""
+    return np.argsort(uniforms(seed, stream, count), kind="stable")
 
 
 def page_noise(clean: np.ndarray, kind: str, amount: float, seed: int) -> np.ndarray:

@@ -42,6 +42,7 @@ from .data import load_mnist
 from .metrics import bce_sum_per_image, negative_elbo_per_image
 from .models import MODELS, Autoencoder, build
 from .noise import add_noise
+from .optim import Adam, one_cycle
 
 MAX_ATTEMPTS = 5
 MIN_STEPS_TO_JUDGE = 200  # fewer steps than this leave even a live model's outputs nearly constant
@@ -93,10 +94,11 @@ def noisy_inputs(clean: torch.Tensor, train_noise: tuple[float, float] | None,
 
 
 def training_loss(model: Autoencoder, inputs: torch.Tensor, targets: torch.Tensor, kind: str,
-                  generator: torch.Generator | None = None) -> torch.Tensor:
-    """The loss a recipe minimises, averaged over the batch (see Recipe.loss)."""
+                  generator: torch.Generator | None = None, noise: torch.Tensor | None = None) -> torch.Tensor:
+    """The loss a recipe minimises, averaged over the batch (see Recipe.loss); `noise`, the ELBO's posterior
+    sample's, as negative_elbo_per_image takes it."""
     if kind == "elbo":
-        return negative_elbo_per_image(model, inputs, targets, generator).mean()
+        return negative_elbo_per_image(model, inputs, targets, generator, noise).mean()
     outputs = model(inputs)
     if kind == "bce":
         return bce_sum_per_image(outputs, targets).mean()
@@ -204,9 +206,10 @@ def training_steps(model: Autoencoder, images, optimizer, generator: torch.Gener
                    device: str = "cpu") -> Iterator[float]:
     """The training loop: batch after batch, epoch after epoch, one optimizer step each; yields each step's loss.
 
-    Everyone who trains runs this loop: `python -m ae.train` and the seed study (train_run) for a recipe's epochs
-    under torch's Adam and one-cycle schedule, the Train tab (ae.web.train_tab) for a time budget, reporting as it
-    goes. The caller sets the pace, the learning rate between steps and when to stop. `images` are digits in
+    Everyone who trains on the server runs this loop: `python -m ae.train` and the seed study (train_run) for a
+    recipe's epochs under ae.optim's Adam and one-cycle schedule, the Train tab's server runs (ae.web.train_tab) for
+    a time budget, reporting as they go (the visitor's page runs ae.step's exported step instead). The caller sets
+    the pace, the learning rate between steps and when to stop. `images` are digits in
     [0, 1], or as stored (uint8, a DigitFile's), made [0, 1] a batch at a time; each epoch takes them in a fresh
     order drawn from `generator` (or as stored, without `shuffle`), which also draws the training noise. The
     ragged last batch of an epoch is dropped.
@@ -238,10 +241,9 @@ def train_run(name: str, recipe: Recipe, seed: int, train_x: torch.Tensor, test_
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)  # shuffling and training noise, on the CPU for determinism
     model = build(name, train_x).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=recipe.max_lr)
+    optimizer = Adam(model.parameters(), lr=recipe.max_lr)
     steps_per_epoch = len(train_x) // recipe.batch_size
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe.max_lr,
-                                                   total_steps=recipe.epochs * steps_per_epoch)
+    total_steps = recipe.epochs * steps_per_epoch
     steps = training_steps(model, train_x, optimizer, generator, batch_size=recipe.batch_size, loss=recipe.loss,
                            train_noise=recipe.train_noise, device=device)
     history = []
@@ -250,8 +252,9 @@ def train_run(name: str, recipe: Recipe, seed: int, train_x: torch.Tensor, test_
         bar = tqdm(range(steps_per_epoch), desc=f"{name} {epoch}/{recipe.epochs}", leave=False, unit="batch",
                    position=BAR_LINE)
         for step in bar:
+            optimizer.lr, optimizer.beta1 = one_cycle((epoch - 1) * steps_per_epoch + step, total_steps,
+                                                      recipe.max_lr)
             loss = next(steps)
-            schedule.step()
             total += loss
             if step % 50 == 0:
                 bar.set_postfix(loss=f"{loss:.4f}")

@@ -9,13 +9,13 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from ..checkpoints import CHECKPOINT_DIR, load_pretrained
+from ..checkpoints import load_pretrained
+from ..data import mnist_sample, sample_picks  # noqa: F401 - the tabs take them from here
 from ..export import MANIFEST, PARTS
 from ..models import MODELS
 from ..preprocess import FIELD, UnreadableImage, sketch_to_mnist
 from .mapplot import TICK, font
 
-SAMPLE_PATH = CHECKPOINT_DIR / "mnist_sample.npz"
 STATIC = Path(__file__).resolve().parent / "static"  # the page's own files; app.py has Gradio serve the folder
 STATIC_URL = f"gradio_api/file={STATIC.as_posix()}/"  # where the page finds them, relative to the app's root
 EMPTY_PROMPT = "Draw a digit on the pad, or pick an example beside it, to see what each model makes of it."
@@ -42,19 +42,6 @@ def pretrained() -> dict:
     torch.set_num_threads(1)  # one tiny image at a time: threads cost more than they save, and requests overlap
     # Channels-last weights: PyTorch's CPU convolutions on these small images run about twice as fast so.
     return {name: load_pretrained(name).to(memory_format=torch.channels_last) for name in MODELS}
-
-
-@functools.cache
-def mnist_sample() -> tuple[np.ndarray, np.ndarray]:
-    """The committed sample of MNIST test digits: images (N, 28, 28) float32 in [0, 1], labels (N,)."""
-    with np.load(SAMPLE_PATH) as sample:
-        return sample["images"].astype(np.float32) / 255, sample["labels"]
-
-
-def sample_picks(per_digit: int) -> list[int]:
-    """Indices of the first `per_digit` sample digits of each class, in rounds of 0 to 9."""
-    _, labels = mnist_sample()
-    return [int(np.flatnonzero(labels == digit)[k]) for k in range(per_digit) for digit in range(10)]
 
 
 def read_drawing(sketch) -> tuple[np.ndarray | None, str | None]:

@@ -1,4 +1,7 @@
-"""The Train tab: a model learns in front of the visitor.
+"""The Train tab's server side: the fallback trainer, where a visitor's page cannot train the model itself.
+
+A page trains in a Web Worker of its own (ae/web/train_view.py, static/train.js): this module is what trains
+when it cannot (no WebAssembly or workers, a file that will not load), and what the public /train API runs.
 
 Pick a model, a recipe and a time budget; Train streams a progress bar, the training loss and the test MSE as
 live curves, and eight test digits as the model redraws them. Both recipes run against the same clock, so the
@@ -11,11 +14,12 @@ thread, so that other visitors' drawing stays quick. On Hugging Face ZeroGPU har
 the one @spaces.GPU function: it yields plain records (numbers, pictures and weights on the CPU), which is all
 that must cross from the GPU worker, and the session bookkeeping stays outside it.
 
-What the two recipes are: the course notebooks' (batch 20, Adam at a constant 1e-3, the training set in its
-stored order every epoch) and ours from ae.train (this model's batch size and peak rate, a one-cycle schedule,
-shuffled batches, and a range of noise amounts for the denoiser). Ours spreads its one cycle over the time
-budget, since a run here is measured in seconds rather than epochs. Both start from the same weights (seed 0),
-and both run ae.train's own loop (training_steps), the one `python -m ae.train` runs, paced by the clock here.
+What the two recipes are (ae.step.step_recipe, as the page's): the course notebooks' (batch 20, Adam at a
+constant 1e-3, the training set in its stored order every epoch) and ours from ae.train (this model's batch size
+and peak rate, a one-cycle schedule, shuffled batches, and a range of noise amounts for the denoiser). Ours
+spreads its one cycle over the time budget, since a run here is measured in seconds rather than epochs. Both
+start from the same weights as the page's (ae.step.starting_model), and both run ae.train's own loop
+(training_steps) under ae.optim's Adam and schedule, the ones `python -m ae.train` runs, paced by the clock here.
 """
 
 import asyncio
@@ -33,7 +37,9 @@ from ..checkpoints import read_card
 from ..data import DataError, DigitFile, fetch_with_torchvision
 from ..models import MODELS, PRINCIPAL_START_IMAGES, build
 from ..noise import add_noise
-from ..train import DENOISE_EVAL_AMOUNT, EVAL_NOISE_SEED, RECIPES, eval_noise, test_mse, training_steps
+from ..optim import Adam, one_cycle
+from ..step import SEED, starting_model, step_recipe
+from ..train import EVAL_NOISE_SEED, RECIPES, eval_noise, test_mse, training_steps
 from . import charts
 from .common import as_pixels, labelled_rows, mnist_sample, pretrained, sample_picks, tile
 from .train_queue import Ticket, TrainQueue
@@ -59,7 +65,6 @@ TEST_SLICE = 1000  # test digits behind the live test MSE: the first of the app'
 FILM_DIGITS = 8
 FILM_ROWS = 5  # snapshots shown under the digits, spread over the run
 REPORT_EVERY_S = 1.0
-SEED = 0
 RECIPE_CHOICES = {
     "course": "The course's: batch 20, constant learning rate 1e-3, no shuffling",
     "ours": "Ours (ae/train.py): shuffled, one-cycle schedule, this model's batch size and peak rate",
@@ -68,68 +73,9 @@ RECIPE_COLOURS = {"course": "#ff7f0e", "ours": "#1f77b4"}
 TRAINER = TrainQueue(min_budget_s=MIN_BUDGET_S)  # the server's one trainer and its line of runs
 LINE_LENGTH = 32  # runs in TRAINER's line at once (a class); the next waits in Gradio's queue for a place in it
 IDLE_PROMPT = "Pick a model, a recipe and a time budget, then press <b>Train</b>."
-EMPTY_CHARTS = (  # the two charts before this model's first run in the session
-    charts.placeholder("The training loss appears here as the model trains, a line per recipe: press Train."),
-    charts.placeholder("The test error appears here as the model trains, against the committed model's: press Train."))
-
-
-@dataclass(frozen=True)
-class LiveRecipe:
-    batch_size: int
-    lr: float  # constant, or the peak of the one-cycle schedule
-    one_cycle: bool
-    shuffle: bool
-    train_noise: tuple[float, float] | None  # the denoiser's Gaussian amounts per image
-    loss: str  # as ae.train.Recipe.loss
-
-
-def live_recipe(name: str, recipe: str) -> LiveRecipe:
-    ours = RECIPES[name]
-    if recipe == "course":
-        noise = (DENOISE_EVAL_AMOUNT, DENOISE_EVAL_AMOUNT) if ours.train_noise else None  # the course's fixed 0.5
-        return LiveRecipe(20, 1e-3, one_cycle=False, shuffle=False, train_noise=noise, loss=ours.loss)
-    return LiveRecipe(ours.batch_size, ours.max_lr, one_cycle=True, shuffle=True, train_noise=ours.train_noise,
-                      loss=ours.loss)
-
-
-def one_cycle_lr(progress: float, max_lr: float) -> float:
-    """torch's OneCycleLR learning rate (its defaults, as ae.train uses it) at a fraction of the run: a cosine
-    rise from max_lr / 25 over the first 30%, then a cosine fall to max_lr / 250,000."""
-    warmup, start, end = 0.3, max_lr / 25, max_lr / 25 / 1e4
-    if progress < warmup:
-        low, high, t = start, max_lr, progress / warmup
-    else:
-        low, high, t = end, max_lr, 1 - (min(progress, 1.0) - warmup) / (1 - warmup)
-    return low + (high - low) * (1 - math.cos(math.pi * t)) / 2
-
-
-class Adam:
-    """Adam (Kingma and Ba, 2015) with torch.optim.Adam's defaults, step for step as it computes them on the CPU.
-
-    Written out because a process's first torch.optim optimizer imports torch._dynamo and sympy: about 150 MB
-    that the app's server would keep for good after its first training. It also shows the update a run makes.
-    """
-
-    def __init__(self, params, lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
-        self.params = list(params)
-        self.lr, self.betas, self.eps, self.steps = lr, betas, eps, 0
-        self.means = [torch.zeros_like(p) for p in self.params]  # running averages of the gradient
-        self.squares = [torch.zeros_like(p) for p in self.params]  # and of its square
-
-    @torch.no_grad()
-    def step(self) -> None:
-        beta1, beta2 = self.betas
-        self.steps += 1
-        step_size = self.lr / (1 - beta1 ** self.steps)  # early averages lean towards their zero start: undo it
-        root_correction = math.sqrt(1 - beta2 ** self.steps)
-        for param, mean, square in zip(self.params, self.means, self.squares):
-            mean.lerp_(param.grad, 1 - beta1)
-            square.mul_(beta2).addcmul_(param.grad, param.grad, value=1 - beta2)
-            param.addcdiv_(mean, (square.sqrt() / root_correction).add_(self.eps), value=-step_size)
-
-    def zero_grad(self) -> None:
-        for param in self.params:
-            param.grad = None
+EMPTY_CHART_WORDS = ("The training loss appears here as the model trains, a line per recipe: press Train.",
+                     "The test error appears here as the model trains, against the committed model's: press Train.")
+EMPTY_CHARTS = tuple(charts.placeholder(words) for words in EMPTY_CHART_WORDS)  # before this model's first run
 
 
 @functools.cache
@@ -195,12 +141,11 @@ def train_steps(name: str, recipe: str, budget_s: float, max_steps: int | None =
     """Train a fresh `name` model with `recipe` for `budget_s` seconds (or `max_steps` steps, if fewer), yielding
     a Report before the first step, about every REPORT_EVERY_S and at the end."""
     torch.set_num_threads(1)  # the other core stays free for the server's other visitors
-    plan = live_recipe(name, recipe)
+    plan = step_recipe(name, recipe)
     images = training_images()
     amount = eval_amount(name)
-    torch.manual_seed(SEED)
+    model = starting_model(name, images[torch.arange(PRINCIPAL_START_IMAGES)]).to(device)
     generator = torch.Generator().manual_seed(SEED)
-    model = build(name, images[torch.arange(PRINCIPAL_START_IMAGES)].float().div_(255)).to(device)
     optimizer = Adam(model.parameters(), lr=plan.lr)
     steps = training_steps(model, images, optimizer, generator, batch_size=plan.batch_size, loss=plan.loss,
                            train_noise=plan.train_noise, shuffle=plan.shuffle, device=device)
@@ -225,8 +170,9 @@ def train_steps(name: str, recipe: str, budget_s: float, max_steps: int | None =
             next_report = time.perf_counter() - start + REPORT_EVERY_S
             if progress >= 1:
                 return
-        if plan.one_cycle:
-            optimizer.lr = one_cycle_lr(progress, plan.lr)
+        if plan.one_cycle:  # the schedule's clock: milliseconds of the budget, or steps for a run of max_steps
+            clock = (step, max_steps) if max_steps else (1000 * elapsed, 1000 * budget_s)
+            optimizer.lr, optimizer.beta1 = one_cycle(*clock, plan.lr)
         loss_sum, losses, step = loss_sum + next(steps), losses + 1, step + 1
 
 

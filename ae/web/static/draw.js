@@ -12,7 +12,6 @@
   "use strict";
   const D = window.aeDigit;
   const N = D.FIELD * D.FIELD;
-  const SVG = "http://www.w3.org/2000/svg";
   const studio = window.aeStudio = {
     engine: "loading",  // "loading", "page" (models ready here) or "server" (they could not start)
     last: null,         // what is painted: {source, status, clean, noisy, outputs, metrics, sweep, yours}
@@ -25,7 +24,8 @@
   let config = null, askServer = null, sessions = {};
   let lastAsked = -Infinity;
   let drawing = null, drawingVersion = 0, noise = {kind: "gaussian", amount: 0, seed: 0};
-  let yours = [];  // models the visitor trained and uses: those panels come from the server
+  let yours = [];  // models the visitor trained on the server and uses: those panels come from the server
+  let own = {};  // models the visitor trained in this page and uses: name -> {entry, weights} (static/train.js)
   let cleanCache = {version: -1, digit: null}, sweepCache = {key: null, curves: null};
 
   /* ---------- settings, read as the server reads them (draw_tab.NoiseSettings.parse) ---------- */
@@ -65,13 +65,25 @@
    * Latent tab's decoders come this way too: studio.ready says when). */
   const opened = {};
   studio.session = (onnx) => opened[onnx.file] ??= ort.InferenceSession.create(
-    new URL(`models/${onnx.file}?v=${onnx.version}`, new URL(config.static_url, document.baseURI)).href,
+    new URL(`${onnx.folder || "models"}/${onnx.file}?v=${onnx.version}`, new URL(config.static_url, document.baseURI)).href,
     {executionProviders: ["wasm"]});
   async function reconstruct(name, batch, count) {
+    if (own[name]) return reconstructWithOwn(own[name], batch, count);
     const {encoder, decoder} = sessions[name];
     const codes = (await encoder.run({digits: new ort.Tensor("float32", batch, [count, 1, D.FIELD, D.FIELD])})).codes;
     return (await decoder.run({codes})).reconstructions.data;
   }
+
+  /* A model the visitor trained in the Train tab: its forward graph, with their weights fed in. */
+  async function reconstructWithOwn({entry, weights}, batch, count) {
+    const forward = await studio.session({folder: "train", file: entry.forward.file, version: entry.forward.sha256.slice(0, 16)});
+    const feeds = {digits: new ort.Tensor("float32", batch, [count, 1, D.FIELD, D.FIELD])};
+    for (const [name, shape] of Object.entries(entry.weights)) feeds[`p.${name}`] = new ort.Tensor("float32", weights[name], shape);
+    return (await forward.run(feeds)).reconstructions.data;
+  }
+  studio.useOwnModel = (name, entry, weights) => { own[name] = {entry, weights}; sweepCache.key = null; showEngine(); update(); };
+  studio.ownModels = () => Object.keys(own);
+  studio.forgetOwnModels = () => { own = {}; sweepCache.key = null; showEngine(); update(); };
 
   /* ---------- one update, computed here ---------- */
   function cleanDigit() {
@@ -105,7 +117,8 @@
     }
     if (sweeping) sweepCache = {key, curves};
     paint({source: "page", status: config.status, noise: {...noise}, clean: D.asPixels(clean), noisy: D.asPixels(noisy),
-           outputs, metrics, sweep: sweepCache.key === key ? {amounts, mse: sweepCache.curves} : undefined, yours: []});
+           outputs, metrics, sweep: sweepCache.key === key ? {amounts, mse: sweepCache.curves} : undefined,
+           yours: Object.keys(own)});
   }
   function blank(status) {
     paint({source: "page", status, noise: {...noise}, clean: null, noisy: null, outputs: {}, metrics: {},
@@ -232,67 +245,22 @@
     if (chart && painted.sweep !== undefined) chart.replaceChildren(...(painted.sweep ? sweepChart(painted) : [placeholder()]));
     document.dispatchEvent(new CustomEvent("ae-studio-painted", {detail: painted}));  // for the benchmark
   }
-  function placeholder() {
-    const note = document.createElement("p");
-    note.className = "placeholder";
-    note.textContent = "Each model's error on your digit as the noise grows appears here once you draw.";
-    return note;
-  }
+  const placeholder = () => aeCharts.placeholder("Each model's error on your digit as the noise grows appears here once you draw.");
 
   /* The noise sweep: MSE against the noise amount, one line per model, the slider's amount dashed. */
   function sweepChart(painted) {
-    const [width, height] = [560, 240], [left, right, top, bottom] = [56, 12, 16, 40];
-    const amounts = painted.sweep.amounts, curves = painted.sweep.mse;
-    const most = Math.max(...config.models.flatMap((m) => curves[m.name] || []), 1e-6);
-    const power = 10 ** Math.floor(Math.log10(most));
-    const yTop = [1, 2, 2.5, 5, 10].map((s) => s * power).find((v) => v >= most);
-    const xOf = (x) => left + x * (width - left - right), yOf = (y) => height - bottom - Math.min(y, yTop) / yTop * (height - top - bottom);
-    const node = (name, attributes, ...children) => {
-      const element = document.createElementNS(SVG, name);
-      for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, value);
-      element.append(...children);
-      return element;
-    };
-    const tip = (words) => node("title", {}, words);
-    const label = config.noise_labels[painted.noise.kind];
-    const svg = node("svg", {viewBox: `0 0 ${width} ${height}`, role: "img",
-                             "aria-label": `Each model's MSE on your digit against the amount of ${label} noise`});
-    const group = svg.appendChild(node("g", {"font-size": 14, fill: "#555"}));
-    for (let k = 0; k <= 5; k++) {
-      const v = +(yTop * k / 5).toPrecision(6), y = yOf(v).toFixed(1);
-      group.append(node("line", {x1: left, y1: y, x2: width - right, y2: y, stroke: "#ddd"}),
-                   node("text", {x: left - 6, y: (+y + 4).toFixed(1), "text-anchor": "end"}, String(v)));
-    }
-    for (let k = 0; k <= 5; k++)
-      group.append(node("text", {x: xOf(k / 5).toFixed(1), y: height - bottom + 18, "text-anchor": "middle"}, String(k / 5)));
-    const at = xOf(painted.noise.amount).toFixed(1);
-    group.append(node("line", {x1: at, y1: top, x2: at, y2: height - bottom, stroke: "#777", "stroke-dasharray": "4 3"},
-                      tip(`your noise amount, ${painted.noise.amount}`)));
-    config.models.forEach((model) => {
-      const curve = curves[model.name];
-      if (!curve) return;
-      const points = amounts.map((a, i) => [xOf(a).toFixed(1), yOf(curve[i]).toFixed(1)]);
-      group.append(node("polyline", {fill: "none", stroke: model.colour, "stroke-width": 2,
-                                     points: points.map((p) => p.join(",")).join(" ")}));
-      points.forEach(([x, y], i) => group.append(node("circle", {cx: x, cy: y, r: 3, fill: model.colour},
-        tip(`${model.short}, noise ${amounts[i]}: MSE ${curve[i].toFixed(4)}`))));
-    });
-    svg.append(node("text", {x: (left + width - right) / 2, y: height - 4, "text-anchor": "middle", "font-size": 14, fill: "#555"},
-                    `noise amount (${label})`),
-               node("text", {transform: `translate(14 ${(top + height - bottom) / 2}) rotate(-90)`, "text-anchor": "middle",
-                             "font-size": 14, fill: "#555"}, "MSE vs your clean digit"));
-    const legend = document.createElement("div");
-    legend.className = "chart-legend";
-    for (const [name, colour] of [...config.models.map((m) => [m.short + (painted.yours.includes(m.name) ? " (yours)" : ""), m.colour]),
-                                  ["your noise amount", "#777"]]) {
-      const item = legend.appendChild(document.createElement("span")), swatch = document.createElement("i");
-      swatch.style.background = colour;
-      item.append(swatch, name);
-    }
-    return [legend, svg];
+    const {amounts, mse: curves} = painted.sweep, label = config.noise_labels[painted.noise.kind];
+    return aeCharts.lineChart({
+      lines: config.models.filter((model) => curves[model.name]).map((model) => ({
+        label: model.short + (painted.yours.includes(model.name) ? " (yours)" : ""), colour: model.colour, xs: amounts,
+        ys: curves[model.name], tips: amounts.map((a, i) => `${model.short}, noise ${a}: MSE ${curves[model.name][i].toFixed(4)}`)})),
+      xEnd: 1, xLabel: `noise amount (${label})`, yLabel: "MSE vs your clean digit",
+      rules: [{at: painted.noise.amount, tip: `your noise amount, ${painted.noise.amount}`, vertical: true}],
+      legendRule: "your noise amount"});
   }
   function showEngine() {  // data-engine: where the models run; the note: who computes what is shown
-    text("engine-note", config.engine_notes[studio.engine === "page" && yours.length ? "yours" : studio.engine]);
+    const note = studio.engine !== "page" ? studio.engine : yours.length ? "yours" : Object.keys(own).length ? "yours_page" : "page";
+    text("engine-note", config.engine_notes[note]);
     document.getElementById("draw-view")?.setAttribute("data-engine", studio.engine);
   }
 

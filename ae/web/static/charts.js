@@ -1,0 +1,78 @@
+/* Small SVG line charts, drawn in the page: the Draw tab's noise sweep and the Train tab's live curves.
+ *
+ * Plain SVG because the page repaints them on every update (a Vega plot took 150-400 ms a redraw); every point
+ * carries its value as a tooltip. The server draws the same charts for the runs it trains (ae/web/charts.py).
+ */
+(function (root) {
+  "use strict";
+  const SVG = "http://www.w3.org/2000/svg";
+  const [WIDTH, HEIGHT] = [560, 240], [LEFT, RIGHT, TOP, BOTTOM] = [56, 12, 16, 40];
+  const RULE = "#777", INK = "#555";
+
+  function node(name, attributes, ...children) {
+    const element = document.createElementNS(SVG, name);
+    for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, value);
+    element.append(...children);
+    return element;
+  }
+  const tip = (words) => node("title", {}, words);
+
+  /* The smallest of 1, 2, 2.5 or 5 times a power of ten that is at least `value`: charts.nice_ceiling. */
+  function niceCeiling(value) {
+    const power = 10 ** Math.floor(Math.log10(Math.max(value, 1e-6)));
+    return [1, 2, 2.5, 5, 10].map((s) => s * power).find((v) => v >= value);
+  }
+
+  /* Lines ({label, colour, xs, ys, tips}) over x in [0, xEnd] and y from 0 up to a tidy number above every value,
+   * with dashed rules ({at, tip, vertical}) and a legend (`legendRule` names the rules there): [legend, svg]. */
+  function lineChart({lines, xEnd, xLabel, yLabel, rules = [], legendRule = null, xTicks = 6}) {
+    const values = lines.flatMap((line) => line.ys).concat(rules.filter((r) => !r.vertical).map((r) => r.at));
+    const yTop = niceCeiling(Math.max(...values, 1e-6));
+    const xOf = (x) => LEFT + x / xEnd * (WIDTH - LEFT - RIGHT);
+    const yOf = (y) => HEIGHT - BOTTOM - Math.min(y, yTop) / yTop * (HEIGHT - TOP - BOTTOM);
+    const svg = node("svg", {viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: "img", "aria-label": `${yLabel} against ${xLabel}`});
+    const group = svg.appendChild(node("g", {"font-size": 14, fill: INK}));
+    for (let k = 0; k <= 5; k++) {
+      const v = +(yTop * k / 5).toPrecision(6), y = yOf(v).toFixed(1);
+      group.append(node("line", {x1: LEFT, y1: y, x2: WIDTH - RIGHT, y2: y, stroke: "#ddd"}),
+                   node("text", {x: LEFT - 6, y: (+y + 4).toFixed(1), "text-anchor": "end"}, String(v)));
+    }
+    for (let k = 0; k < xTicks; k++) {
+      const x = +(xEnd * k / (xTicks - 1)).toPrecision(6);
+      group.append(node("text", {x: xOf(x).toFixed(1), y: HEIGHT - BOTTOM + 18, "text-anchor": "middle"}, String(x)));
+    }
+    for (const rule of rules) {
+      const [x1, y1, x2, y2] = rule.vertical ? [xOf(rule.at), TOP, xOf(rule.at), HEIGHT - BOTTOM]
+        : [LEFT, yOf(rule.at), WIDTH - RIGHT, yOf(rule.at)];
+      group.append(node("line", {x1: x1.toFixed(1), y1: y1.toFixed(1), x2: x2.toFixed(1), y2: y2.toFixed(1), stroke: RULE,
+                                 "stroke-dasharray": "4 3"}, tip(rule.tip)));
+    }
+    for (const line of lines) {
+      const points = line.xs.map((x, i) => [xOf(x).toFixed(1), yOf(line.ys[i]).toFixed(1)]);
+      group.append(node("polyline", {fill: "none", stroke: line.colour, "stroke-width": 2,
+                                     points: points.map((p) => p.join(",")).join(" ")}));
+      points.forEach(([x, y], i) => group.append(node("circle", {cx: x, cy: y, r: 3, fill: line.colour}, tip(line.tips[i]))));
+    }
+    svg.append(node("text", {x: (LEFT + WIDTH - RIGHT) / 2, y: HEIGHT - 4, "text-anchor": "middle", "font-size": 14, fill: INK}, xLabel),
+               node("text", {transform: `translate(14 ${(TOP + HEIGHT - BOTTOM) / 2}) rotate(-90)`, "text-anchor": "middle",
+                             "font-size": 14, fill: INK}, yLabel));
+    const legend = document.createElement("div");
+    legend.className = "chart-legend";
+    for (const [name, colour] of [...lines.map((line) => [line.label, line.colour]), ...(legendRule ? [[legendRule, RULE]] : [])]) {
+      const item = legend.appendChild(document.createElement("span")), swatch = document.createElement("i");
+      swatch.style.background = colour;
+      item.append(swatch, name);
+    }
+    return [legend, svg];
+  }
+
+  /* A chart's place before it has anything to show: what will appear there, and how to get it. */
+  function placeholder(words) {
+    const note = document.createElement("p");
+    note.className = "placeholder";
+    note.textContent = words;
+    return note;
+  }
+
+  root.aeCharts = {lineChart, placeholder, niceCeiling};
+})(window);
