@@ -89,7 +89,7 @@ def forward_to_onnx(name: str) -> bytes:
                        ["reconstructions"], optimize=True, dynamic_shapes=({0: batch}, [None] * len(weights)))
 
 
-def test_digits() -> dict[str, np.ndarray]:
+def evaluation_digits() -> dict[str, np.ndarray]:
     """The Train tab's test slice and film, uint8 (N, 784): clean, and with the denoiser's test noise (Gaussian 0.5,
     drawn as the server's test MSE draws it, then rounded to a grey level)."""
     images, _ = mnist_sample()
@@ -106,7 +106,7 @@ def test_digits() -> dict[str, np.ndarray]:
 
 
 def page_test_mse(model, digits: dict[str, np.ndarray], noisy: bool) -> float:
-    """A model's test MSE as the page measures it: on the test slice of test_digits, per pixel."""
+    """A model's test MSE as the page measures it: on the test slice of evaluation_digits, per pixel."""
     clean = torch.from_numpy(digits["test"]).float().div(255).view(-1, 1, 28, 28)
     inputs = torch.from_numpy(digits["noisy_test" if noisy else "test"]).float().div(255).view(-1, 1, 28, 28)
     with torch.no_grad():
@@ -124,7 +124,7 @@ def export_training(directory: Path = TRAIN_DIR) -> dict:
     """Write every file of the Train tab's page and its manifest; returns the manifest."""
     directory.mkdir(parents=True, exist_ok=True)
     training = load_mnist_bytes(train=True)[0]
-    digits = test_digits()
+    digits = evaluation_digits()
     order = ["test", "noisy_test", "film", "noisy_film"]
     manifest = {
         "digits": {**_write(directory, "digits.gz", gzip.compress(training[:TRAINING_DIGITS].numpy().tobytes(), 9,

@@ -99,45 +99,6 @@ def test_the_train_tab_runs_ae_trains_loop(monkeypatch):
     assert calls == [{"batch_size": 20, "loss": "mse", "train_noise": (0.5, 0.5), "shuffle": False, "device": "cpu"}]
 
 
-def test_the_recipes_are_the_courses_and_ours():
-    course = train_tab.live_recipe("denoise", "course")
-    assert (course.batch_size, course.lr, course.one_cycle, course.shuffle) == (20, 1e-3, False, False)
-    assert course.train_noise == (0.5, 0.5)  # the course's fixed noise factor
-    ours = train_tab.live_recipe("conv", "ours")
-    recipe = train_tab.RECIPES["conv"]
-    assert (ours.batch_size, ours.lr, ours.one_cycle, ours.shuffle) == (recipe.batch_size, recipe.max_lr, True, True)
-    assert train_tab.live_recipe("vae", "course").loss == "elbo"
-
-
-def test_the_one_cycle_follows_torchs_schedule():
-    model = torch.nn.Linear(1, 1)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
-    steps = 1000
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1e-2, total_steps=steps)
-    for step in range(steps - 1):
-        assert train_tab.one_cycle_lr(step / (steps - 1), 1e-2) == pytest.approx(optimizer.param_groups[0]["lr"],
-                                                                                  rel=0.02, abs=1e-6), step
-        optimizer.step()
-        schedule.step()
-
-
-def test_the_written_out_adam_steps_as_torchs_does():
-    torch.manual_seed(0)
-    ours_model, torch_model = train_tab.build("conv"), train_tab.build("conv")
-    torch_model.load_state_dict(ours_model.state_dict())
-    ours = train_tab.Adam(ours_model.parameters(), lr=1e-2)
-    reference = torch.optim.Adam(torch_model.parameters(), lr=1e-2)
-    inputs = torch.rand(16, 1, 28, 28)
-    for step in range(20):
-        ours.lr = reference.param_groups[0]["lr"] = 1e-2 * (1 + step) / 20  # a changing rate, as in one cycle
-        for model, optimizer in ((ours_model, ours), (torch_model, reference)):
-            optimizer.zero_grad()
-            torch.nn.functional.mse_loss(model(inputs), inputs).backward()
-            optimizer.step()
-    for mine, theirs in zip(ours_model.parameters(), torch_model.parameters()):
-        torch.testing.assert_close(mine, theirs, rtol=1e-5, atol=1e-7)
-
-
 def test_training_leaves_torch_dynamo_unimported():
     """The server keeps whatever a training imports: torch.optim and torchvision.datasets would bring in
     torch._dynamo and sympy (about 150 MB)."""

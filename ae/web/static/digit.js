@@ -3,6 +3,7 @@
  * Each function is the twin of one in Python, and the parity tests hold them to it:
  *   sketchToMnist  <-> ae/preprocess.py  sketch_to_mnist (ink map, crop, resize, centre by mass)
  *   pageNoise      <-> ae/noise.py       page_noise (counter-based hash, so both sides draw the same noise)
+ *   trainingBatches <-> ae/step.py       page_batches (the Train tab's batches and draws, from the same hash)
  *   mse, psnr      <-> ae/metrics.py
  * Plain functions over typed arrays, no DOM: Node runs this file too (tests/test_page_math.py).
  */
@@ -10,6 +11,7 @@
   "use strict";
   const FIELD = 28, DIGIT_BOX = 20, INK_FLOOR = 0.05, MIN_INK = 0.2, PSNR_CAP_DB = 100;
   const STREAM = {GAUSS_U1: 1, GAUSS_U2: 2, SALT_HIT: 3, SALT_WHITE: 4, MASK_TOP: 5, MASK_LEFT: 6};
+  const TRAIN = {ORDER: 0, NORMAL_U1: 1, NORMAL_U2: 2, AMOUNTS: 3};  // ae.noise's training uses
 
   const halfUp = (x) => Math.max(1, Math.floor(x + 0.5));
 
@@ -147,6 +149,39 @@
     return out;
   }
 
+  /* The Train tab's batches (uint8 digits, N x 784) and each step's random draws, step after step: the twin of
+   * ae.step.page_batches. Epoch after epoch in an order drawn from the hash (or as stored, without shuffle). */
+  function* trainingBatches(plan, digits, seed) {
+    const N = 784, size = plan.batch_size, count = digits.length / N, perEpoch = Math.floor(count / size);
+    const stream = (use, index) => index * 8 + use;  // ae.noise.training_stream: (index << 3) | use
+    const normals = (index, n) => {  // ae.noise.normals
+      const u1 = uniforms(seed, stream(TRAIN.NORMAL_U1, index), n), u2 = uniforms(seed, stream(TRAIN.NORMAL_U2, index), n);
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(u1[i])) * Math.cos(2 * Math.PI * u2[i]);
+      return out;
+    };
+    let step = 0;
+    for (let epoch = 0; ; epoch++) {
+      const order = Array.from({length: count}, (_, i) => i);
+      if (plan.shuffle) { const keys = uniforms(seed, stream(TRAIN.ORDER, epoch), count); order.sort((a, b) => keys[a] - keys[b]); }
+      for (let k = 0; k < perEpoch; k++, step++) {
+        const batch = new Float32Array(size * N);
+        for (let i = 0; i < size; i++) {
+          const from = order[k * size + i] * N;
+          for (let p = 0; p < N; p++) batch[i * N + p] = digits[from + p] / 255;
+        }
+        const random = {};
+        if (plan.train_noise) {
+          const [low, high] = plan.train_noise, u = uniforms(seed, stream(TRAIN.AMOUNTS, step), size);
+          random.noise = normals(step, size * N);
+          random.amounts = Float32Array.from(u, (v) => low + (high - low) * v);
+        }
+        if (plan.loss === "elbo") random.sample = normals(step, size * 2);
+        yield {batch, random};
+      }
+    }
+  }
+
   /* Mean squared error per pixel between two images of the same size (float64 sums), and PSNR (peak 1). */
   function mse(output, target) {
     let sum = 0;
@@ -158,7 +193,7 @@
   /* An image in [0, 1] as bytes, rounded half up: as_pixels. */
   const asPixels = (image) => Uint8Array.from(image, (v) => Math.floor(Math.min(Math.max(v, 0), 1) * 255 + 0.5));
 
-  const api = {FIELD, sketchToMnist, uniforms, pageNoise, mse, psnr, asPixels, mix32};
+  const api = {FIELD, sketchToMnist, uniforms, pageNoise, trainingBatches, mse, psnr, asPixels, mix32};
   root.aeDigit = api;
   if (typeof module !== "undefined") module.exports = api;
 })(typeof window !== "undefined" ? window : globalThis);

@@ -95,37 +95,6 @@ async function testDigits(config) {
 }
 const asFloats = (bytes) => Float32Array.from(bytes, (v) => v / 255);
 
-/* The batches and draws of ae.step.page_batches, step by step. */
-function* batches(plan, digits, seed) {
-  const N = 784, size = plan.batch_size, count = digits.length / N, perEpoch = Math.floor(count / size);
-  const stream = (use, index) => index * 8 + use;  // ae.noise.training_stream: (index << 3) | use
-  const normals = (index, n) => {
-    const u1 = D.uniforms(seed, stream(1, index), n), u2 = D.uniforms(seed, stream(2, index), n), out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(u1[i])) * Math.cos(2 * Math.PI * u2[i]);
-    return out;
-  };
-  let step = 0;
-  for (let epoch = 0; ; epoch++) {
-    let order = Array.from({length: count}, (_, i) => i);
-    if (plan.shuffle) { const keys = D.uniforms(seed, stream(0, epoch), count); order.sort((a, b) => keys[a] - keys[b]); }
-    for (let k = 0; k < perEpoch; k++, step++) {
-      const batch = new Float32Array(size * N);
-      for (let i = 0; i < size; i++) {
-        const from = order[k * size + i] * N;
-        for (let p = 0; p < N; p++) batch[i * N + p] = digits[from + p] / 255;
-      }
-      const random = {};
-      if (plan.train_noise) {
-        const [low, high] = plan.train_noise, u = D.uniforms(seed, stream(3, step), size);
-        random.noise = normals(step, size * N);
-        random.amounts = Float32Array.from(u, (v) => low + (high - low) * v);
-      }
-      if (plan.loss === "elbo") random.sample = normals(step, size * 2);
-      yield {batch, random};
-    }
-  }
-}
-
 /* ---------- a run ---------- */
 async function forward(model, weights, digits, count) {
   const run = await session(model.forward), feeds = {digits: new runtime.Tensor("float32", digits, [count, 1, 28, 28])};
@@ -163,7 +132,7 @@ async function train(run) {
   const squares = Object.fromEntries(names.map((n) => [n, new Float32Array(weights[n].length)]));
   self.postMessage({type: "ready"});
   const clockEnd = run.maxSteps ? run.maxSteps : run.budgetMs;  // the one-cycle's clock: steps, or milliseconds
-  const began = performance.now(), draws = batches(plan, digits, config.seed);
+  const began = performance.now(), draws = D.trainingBatches(plan, digits, config.seed);
   let steps = 0, lossSum = 0, losses = 0, nextReport = 0, firstMeans = null;
   const everyLoss = run.everyLoss ? [] : null;  // each step's loss, for the parity tests
   const report = async (final) => {
