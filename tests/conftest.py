@@ -10,7 +10,7 @@ from ae.bench.browser import CHROMIUM, free_port  # noqa: E402
 from ae.data import load_mnist  # noqa: E402
 
 IN_CI = bool(os.environ.get("CI"))
-BROWSER_TESTS = ("test_browser.py", "test_parity.py")  # each launches Chromium
+BROWSER_TESTS = ("test_browser.py", "test_parity.py", "test_train_page.py")  # each launches Chromium
 
 
 def pytest_collection_modifyitems(config, items):

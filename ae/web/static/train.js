@@ -40,11 +40,22 @@
   }
 
   /* ---------- a run in the worker ---------- */
-  function startWorker() {
+  function newWorker() {
     if (typeof Worker === "undefined" || typeof WebAssembly === "undefined") throw new Error("this browser has no Web Workers or WebAssembly");
-    worker = new Worker(`${config.static_base}train_worker.js?v=${config.worker_version}`);
-    return worker;
+    return new Worker(`${config.static_base}train_worker.js?v=${config.worker_version}`);
   }
+  function startWorker() { worker = newWorker(); }
+  /* A run of its own, outside the tab's panels, for the parity tests and the benchmark: the worker's "done"
+   * message (options: maxSteps, everyLoss, budgetMs). */
+  trainer.runAlone = (model, recipe, options) => new Promise((resolve, reject) => {
+    const alone = newWorker();
+    listen(alone, (message) => {
+      if (message.type === "done") { alone.terminate(); resolve(message); }
+      else if (message.type === "error") { alone.terminate(); reject(new Error(message.message)); }
+    }, (error) => { alone.terminate(); reject(error); });
+    alone.postMessage({type: "train", run: {model, recipe, budgetMs: 60000, ...options, config: workerConfig()}});
+  });
+  trainer.config = () => config;
   trainer.press = function (model, recipe, budget) {
     if (current) return;  // one run at a time in a page: the Train button is locked while one goes
     if (trainer.engine === "server") { askServer(); return; }
