@@ -12,8 +12,10 @@ import re
 from pathlib import Path
 
 import pytest
+import torch
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect, sync_playwright
+from safetensors.torch import load_file
 
 from ae.bench.browser import (
     DESKTOP,
@@ -28,6 +30,7 @@ from ae.bench.browser import (
     launch,
     served_app,
 )
+from ae.models import build
 from ae.web.draw_tab import MODEL_NAMES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -183,7 +186,7 @@ def test_every_tab_passes_axe_core_before_and_after_use(browser, server, device)
         expect(page.locator("#train")).to_be_visible()
         assert serious_violations(page) == [], "the Train tab"
         train_for(page, 5)
-        expect(page.locator("#train-result")).to_contain_text("Test MSE", timeout=60_000)
+        expect(page.locator("#page-train-result")).to_contain_text("Test MSE", timeout=60_000)
         expect(page.locator("#train")).to_be_enabled(timeout=TIMEOUT)
         assert serious_violations(page) == [], "the Train tab after a run"
     finally:
@@ -392,57 +395,156 @@ def train_for(page, seconds: int):
     page.locator("#train").click()
 
 
-def test_train_tab_every_control(visitor, server):
+def test_the_train_tab_trains_in_the_page_with_no_request_per_step(visitor, server, tmp_path):
     page = visitor.page
     page.get_by_role("tab", name="Train").click()
-    expect(page.locator("#train-progress")).to_contain_text("press Train")
-    expect(page.locator("#loss-chart")).to_contain_text("The training loss appears here")  # not titles over nothing
-    expect(page.locator("#mse-chart")).to_contain_text("The test error appears here")
-    expect(page.locator("#film")).to_be_hidden()
+    expect(page.locator("#train-engine-note")).to_contain_text("Trains in your browser")
+    expect(page.locator("#page-train-progress")).to_contain_text("press Train")
+    expect(page.locator("#page-loss-chart")).to_contain_text("The training loss appears here")  # no title over nothing
+    expect(page.locator("#page-mse-chart")).to_contain_text("The test error appears here")
+    expect(page.locator("#page-film")).to_be_hidden()
+    expect(page.locator("#server-train")).to_be_hidden()
+    asked = len(visitor.requests)
     train_for(page, 5)
-    expect(page.locator("#train-progress")).to_contain_text("Training Linear", timeout=TIMEOUT)
-    expect(page.locator("#train-progress progress")).to_have_count(1)
-    expect(page.locator("#train-progress")).to_contain_text("Done", timeout=TIMEOUT)
-    expect(page.locator("#mse-chart svg polyline")).to_have_count(1)
-    expect(page.locator("#loss-chart svg polyline")).to_have_count(1)
-    expect(page.locator("#film img")).to_be_visible()
-    expect(page.locator("#train-result")).to_contain_text("Test MSE on 1,000 test digits")
+    expect(page.locator("#page-train-progress")).to_contain_text("Training Linear", timeout=TIMEOUT)
+    expect(page.locator("#page-train-progress progress")).to_have_count(1)
+    expect(page.locator("#page-train-progress")).to_contain_text("Done", timeout=TIMEOUT)
+    during = visitor.requests[asked:]
+    assert not [url for url in during if "/queue/" in url or "/run/" in url], "the server was asked to train"
+    assert all("/static/" in url or "/gradio_api/file=" in url for url in during), during  # files, once each
+    assert len(during) == len(set(during)), during
+    expect(page.locator("#page-mse-chart svg polyline")).to_have_count(1)
+    expect(page.locator("#page-loss-chart svg polyline")).to_have_count(1)
+    expect(page.locator("#page-film")).to_be_visible()
+    expect(page.locator("#page-train-result")).to_contain_text("Test MSE on 1,000 test digits")
     page.get_by_label("The course's: batch 20").check()
+    asked = len(visitor.requests)
     train_for(page, 5)
-    expect(page.locator("#train-result")).to_contain_text("Our recipe reached", timeout=2 * TIMEOUT)
-    expect(page.locator("#mse-chart svg polyline")).to_have_count(2)  # both recipes on the same axes
+    expect(page.locator("#page-train-result")).to_contain_text("Our recipe reached", timeout=2 * TIMEOUT)
+    expect(page.locator("#page-mse-chart svg polyline")).to_have_count(2)  # both recipes on the same axes
+    assert not [url for url in visitor.requests[asked:] if "/queue/" in url or "/run/" in url]
     shot(visitor, "train", server, full_page=True)
 
     train_for(page, 60)
-    expect(page.locator("#train-progress")).to_contain_text("Training Linear", timeout=TIMEOUT)
-    for setting in RUN_SETTINGS:  # locked while the run goes: another model picked now would repaint its charts
+    expect(page.locator("#page-train-progress")).to_contain_text("Training Linear", timeout=TIMEOUT)
+    for setting in RUN_SETTINGS:  # locked while the run goes
         expect(page.locator(setting).first).to_be_disabled()
     page.locator("#stop").click()
-    expect(page.locator("#train-progress")).to_contain_text("Stopped after", timeout=TIMEOUT)
-    expect(page.locator("#use")).to_be_enabled()
+    expect(page.locator("#page-train-progress")).to_contain_text("Stopped after", timeout=TIMEOUT)
     for setting in RUN_SETTINGS:
         expect(page.locator(setting).first).to_be_enabled(timeout=TIMEOUT)
 
-    expect(page.locator("#forget")).to_be_disabled()  # nothing of the visitor's to undo yet
-    page.locator("#use").click()
-    expect(page.locator("#use-note")).to_contain_text("for you only", timeout=TIMEOUT)
-    expect(page.locator("#forget")).to_be_enabled(timeout=TIMEOUT)
+    with page.expect_download() as download:  # the visitor keeps their model: a file ae.checkpoints reads
+        page.locator("#page-download").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    model = build("linear")
+    model.load_state_dict(load_file(saved))
+    in_page = page.evaluate("Object.fromEntries(Object.entries(aeStudio.trainer.latest.linear.weights)"
+                            ".map(([k, v]) => [k, Array.from(v)]))")
+    for key, value in model.state_dict().items():
+        assert torch.equal(value.flatten(), torch.tensor(in_page[key], dtype=torch.float32)), key
+    page.locator("#page-load").set_input_files(str(saved))  # and back into a page
+    expect(page.locator("#page-use-note")).to_contain_text("Loaded your Linear", timeout=TIMEOUT)
+    assert page.evaluate("aeStudio.trainer.latest.linear.reports[0].testMse") > 0
+
+    expect(page.locator("#page-forget")).to_be_disabled()  # nothing of the visitor's to undo yet
+    page.locator("#page-use").click()
+    expect(page.locator("#page-use-note")).to_contain_text("for you only", timeout=TIMEOUT)
+    expect(page.locator("#page-forget")).to_be_enabled()
     page.get_by_role("tab", name="Draw").click()
+    asked = len(visitor.requests)
     visitor.timed(lambda: visitor.stroke(SEVEN), DRAW_PANELS)
+    assert not [url for url in visitor.requests[asked:] if "/queue/" in url], "the visitor's model runs in the page"
     expect(page.locator("#metrics-linear")).to_contain_text("Yours")
     expect(page.locator("#metrics-conv")).not_to_contain_text("Yours")
-    expect(page.locator("#engine-note")).to_contain_text("Computed on the server, where the model you trained")
+    expect(page.locator("#engine-note")).to_contain_text("with the model you trained")
     page.get_by_role("tab", name="Train").click()
-    page.locator("#forget").click()
-    expect(page.locator("#use-note")).to_contain_text("Back to the committed weights", timeout=TIMEOUT)
-    expect(page.locator("#forget")).to_be_disabled(timeout=TIMEOUT)
+    page.locator("#page-forget").click()
+    expect(page.locator("#page-use-note")).to_contain_text("Back to the committed weights", timeout=TIMEOUT)
+    expect(page.locator("#page-forget")).to_be_disabled(timeout=TIMEOUT)
     page.get_by_role("tab", name="Draw").click()
     expect(page.locator("#metrics-linear")).not_to_contain_text("Yours", timeout=TIMEOUT)
     expect(page.locator("#engine-note")).to_contain_text("Computed in your browser")
 
 
-def test_a_second_trainer_waits_and_sees_its_place(browser, server):
-    first, second = Visitor(browser, server[0]), Visitor(browser, server[0])
+def server_trainer(browser, server) -> Visitor:
+    """A visitor whose page cannot train (its worker's script refused): the server's trainer takes the runs."""
+    return Visitor(browser, server[0], block=("**/train_worker.js*",))
+
+
+def page_errors(visitor) -> list[str]:
+    return [error for error in visitor.errors if "train_worker.js" not in error
+            and "Failed to load resource" not in error]
+
+
+def test_where_the_page_cannot_train_the_server_does_every_control(browser, server):
+    visitor = server_trainer(browser, server)
+    try:
+        page = visitor.page
+        page.get_by_role("tab", name="Train").click()
+        train_for(page, 5)
+        expect(page.locator("#train-engine-note")).to_contain_text("Trains on the server", timeout=TIMEOUT)
+        expect(page.locator("#train-progress")).to_contain_text("Training Linear", timeout=TIMEOUT)
+        expect(page.locator("#train-progress progress")).to_have_count(1)
+        expect(page.locator("#train-progress")).to_contain_text("Done", timeout=TIMEOUT)
+        expect(page.locator("#mse-chart svg polyline")).to_have_count(1)
+        expect(page.locator("#loss-chart svg polyline")).to_have_count(1)
+        expect(page.locator("#film img")).to_be_visible()
+        expect(page.locator("#train-result")).to_contain_text("Test MSE on 1,000 test digits")
+        page.get_by_label("The course's: batch 20").check()
+        train_for(page, 5)
+        expect(page.locator("#train-result")).to_contain_text("Our recipe reached", timeout=2 * TIMEOUT)
+        expect(page.locator("#mse-chart svg polyline")).to_have_count(2)  # both recipes on the same axes
+        shot(visitor, "train-server", server, full_page=True)
+
+        train_for(page, 60)
+        expect(page.locator("#train-progress")).to_contain_text("Training Linear", timeout=TIMEOUT)
+        for setting in RUN_SETTINGS:  # locked while the run goes: another model picked now would repaint its charts
+            expect(page.locator(setting).first).to_be_disabled()
+        page.locator("#stop").click()
+        expect(page.locator("#train-progress")).to_contain_text("Stopped after", timeout=TIMEOUT)
+        expect(page.locator("#use")).to_be_enabled()
+        for setting in RUN_SETTINGS:
+            expect(page.locator(setting).first).to_be_enabled(timeout=TIMEOUT)
+
+        expect(page.locator("#forget")).to_be_disabled()  # nothing of the visitor's to undo yet
+        page.locator("#use").click()
+        expect(page.locator("#use-note")).to_contain_text("for you only", timeout=TIMEOUT)
+        expect(page.locator("#forget")).to_be_enabled(timeout=TIMEOUT)
+        page.get_by_role("tab", name="Draw").click()
+        visitor.timed(lambda: visitor.stroke(SEVEN), DRAW_PANELS)
+        expect(page.locator("#metrics-linear")).to_contain_text("Yours")
+        expect(page.locator("#metrics-conv")).not_to_contain_text("Yours")
+        expect(page.locator("#engine-note")).to_contain_text("Computed on the server, where the model you trained")
+        page.get_by_role("tab", name="Train").click()
+        page.locator("#forget").click()
+        expect(page.locator("#use-note")).to_contain_text("Back to the committed weights", timeout=TIMEOUT)
+        expect(page.locator("#forget")).to_be_disabled(timeout=TIMEOUT)
+        page.get_by_role("tab", name="Draw").click()
+        expect(page.locator("#metrics-linear")).not_to_contain_text("Yours", timeout=TIMEOUT)
+        expect(page.locator("#engine-note")).to_contain_text("Computed in your browser")
+    finally:
+        visitor.close()
+    assert page_errors(visitor) == []
+
+
+def test_a_training_file_that_will_not_load_leaves_the_run_to_the_server(browser, server):
+    visitor = Visitor(browser, server[0], block=("**/train/digits.gz*",))
+    try:
+        page = visitor.page
+        page.get_by_role("tab", name="Train").click()
+        train_for(page, 5)
+        expect(page.locator("#train-engine-note")).to_contain_text("Trains on the server", timeout=TIMEOUT)
+        expect(page.locator("#train-progress")).to_contain_text("Done", timeout=2 * TIMEOUT)
+        expect(page.locator("#page-train-progress")).to_be_hidden()
+    finally:
+        visitor.close()
+    assert [error for error in page_errors(visitor) if "digits.gz" not in error] == []
+
+
+def test_a_second_trainer_on_the_server_waits_and_sees_its_place(browser, server):
+    first, second = server_trainer(browser, server), server_trainer(browser, server)
     try:
         for visitor in (first, second):
             visitor.page.get_by_role("tab", name="Train").click()
@@ -459,7 +561,7 @@ def test_a_second_trainer_waits_and_sees_its_place(browser, server):
     finally:
         first.close()
         second.close()
-    assert first.errors == [] and second.errors == []
+    assert page_errors(first) == [] and page_errors(second) == []
 
 
 def test_a_phone_draws_with_a_finger_and_sees_the_outputs_on_one_screen(browser, server):
