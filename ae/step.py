@@ -104,10 +104,12 @@ def page_batches(plan: StepRecipe, digits: np.ndarray, seed: int = SEED) -> Iter
 
 
 def replay(plan: StepRecipe, start: dict[str, torch.Tensor], digits: np.ndarray, steps: int, seed: int = SEED,
-           dtype: torch.dtype = torch.float32) -> tuple[list[float], dict[str, torch.Tensor], list[torch.Tensor]]:
-    """A run of `steps` steps as the page makes it (page_batches; the schedule counted in steps), in PyTorch:
-    (each step's loss, the weights after, each parameter's gradient at the first step). In float64 (`dtype`), it
-    is the reference that two float32 runs are each measured against (tests/test_train_page.py)."""
+           dtype: torch.dtype = torch.float32, clocks: list[float] | None = None,
+           clock_end: float | None = None) -> tuple[list[float], dict[str, torch.Tensor], list[torch.Tensor]]:
+    """A run of `steps` steps as the page makes it (page_batches), in PyTorch: (each step's loss, the weights after,
+    each parameter's gradient at the first step). The schedule counts steps, or the page's clock at each step
+    (`clocks`, milliseconds, with the run's `clock_end`) for a run it timed. In float64 (`dtype`), it is the
+    reference that two float32 runs are each measured against (tests/test_train_page.py)."""
     model, names = build(plan.name).train().to(dtype), parameter_names(plan.name)
     params = [start[key].detach().clone().to(dtype) for key in names]
     means, squares = [torch.zeros_like(p) for p in params], [torch.zeros_like(p) for p in params]
@@ -116,8 +118,9 @@ def replay(plan: StepRecipe, start: dict[str, torch.Tensor], digits: np.ndarray,
         batch, random = batch.to(dtype), {key: value.to(dtype) for key, value in random.items()}
         if k == 0:
             first_grads = list(loss_and_gradients(model, plan, batch, random, params)[1])
+        clock, end = (clocks[k], clock_end) if clocks else (k, steps)
         out = train_step(model, plan, batch, random, params, means, squares, torch.tensor(k + 1.0, dtype=dtype),
-                         torch.tensor(float(k), dtype=dtype), torch.tensor(float(steps), dtype=dtype))
+                         torch.tensor(float(clock), dtype=dtype), torch.tensor(float(end), dtype=dtype))
         count = len(params)
         params, means, squares = list(out[1:1 + count]), list(out[1 + count:1 + 2 * count]), list(out[1 + 2 * count:])
         losses.append(float(out[0]))

@@ -448,24 +448,34 @@ def test_the_train_tab_trains_in_the_page_with_no_request_per_step(visitor, serv
     expect(page.locator("#page-use-note")).to_contain_text("Loaded your Linear", timeout=TIMEOUT)
     assert page.evaluate("aeStudio.trainer.latest.linear.reports[0].testMse") > 0
 
-    expect(page.locator("#page-forget")).to_be_disabled()  # nothing of the visitor's to undo yet
-    page.locator("#page-use").click()
-    expect(page.locator("#page-use-note")).to_contain_text("for you only", timeout=TIMEOUT)
-    expect(page.locator("#page-forget")).to_be_enabled()
+    stroke_requests = use_then_go_back(visitor, "page-", "with the model you trained")
+    assert not [url for url in stroke_requests if "/queue/" in url], "the visitor's model runs in the page"
+
+
+def use_then_go_back(visitor, prefix: str, computed_by: str) -> list[str]:
+    """Use in the Draw tab (the buttons' ids start with `prefix`): the visitor's linear model draws there, marked
+    theirs, computed where `computed_by` says; then Back, and the committed weights again. Returns the requests
+    of the stroke drawn with the visitor's model."""
+    page = visitor.page
+    expect(page.locator(f"#{prefix}forget")).to_be_disabled()  # nothing of the visitor's to undo yet
+    page.locator(f"#{prefix}use").click()
+    expect(page.locator(f"#{prefix}use-note")).to_contain_text("for you only", timeout=TIMEOUT)
+    expect(page.locator(f"#{prefix}forget")).to_be_enabled(timeout=TIMEOUT)
     page.get_by_role("tab", name="Draw").click()
     asked = len(visitor.requests)
     visitor.timed(lambda: visitor.stroke(SEVEN), DRAW_PANELS)
-    assert not [url for url in visitor.requests[asked:] if "/queue/" in url], "the visitor's model runs in the page"
+    stroke_requests = visitor.requests[asked:]
     expect(page.locator("#metrics-linear")).to_contain_text("Yours")
     expect(page.locator("#metrics-conv")).not_to_contain_text("Yours")
-    expect(page.locator("#engine-note")).to_contain_text("with the model you trained")
+    expect(page.locator("#engine-note")).to_contain_text(computed_by)
     page.get_by_role("tab", name="Train").click()
-    page.locator("#page-forget").click()
-    expect(page.locator("#page-use-note")).to_contain_text("Back to the committed weights", timeout=TIMEOUT)
-    expect(page.locator("#page-forget")).to_be_disabled(timeout=TIMEOUT)
+    page.locator(f"#{prefix}forget").click()
+    expect(page.locator(f"#{prefix}use-note")).to_contain_text("Back to the committed weights", timeout=TIMEOUT)
+    expect(page.locator(f"#{prefix}forget")).to_be_disabled(timeout=TIMEOUT)
     page.get_by_role("tab", name="Draw").click()
     expect(page.locator("#metrics-linear")).not_to_contain_text("Yours", timeout=TIMEOUT)
     expect(page.locator("#engine-note")).to_contain_text("Computed in your browser")
+    return stroke_requests
 
 
 def server_trainer(browser, server) -> Visitor:
@@ -508,29 +518,15 @@ def test_where_the_page_cannot_train_the_server_does_every_control(browser, serv
         for setting in RUN_SETTINGS:
             expect(page.locator(setting).first).to_be_enabled(timeout=TIMEOUT)
 
-        expect(page.locator("#forget")).to_be_disabled()  # nothing of the visitor's to undo yet
-        page.locator("#use").click()
-        expect(page.locator("#use-note")).to_contain_text("for you only", timeout=TIMEOUT)
-        expect(page.locator("#forget")).to_be_enabled(timeout=TIMEOUT)
-        page.get_by_role("tab", name="Draw").click()
-        visitor.timed(lambda: visitor.stroke(SEVEN), DRAW_PANELS)
-        expect(page.locator("#metrics-linear")).to_contain_text("Yours")
-        expect(page.locator("#metrics-conv")).not_to_contain_text("Yours")
-        expect(page.locator("#engine-note")).to_contain_text("Computed on the server, where the model you trained")
-        page.get_by_role("tab", name="Train").click()
-        page.locator("#forget").click()
-        expect(page.locator("#use-note")).to_contain_text("Back to the committed weights", timeout=TIMEOUT)
-        expect(page.locator("#forget")).to_be_disabled(timeout=TIMEOUT)
-        page.get_by_role("tab", name="Draw").click()
-        expect(page.locator("#metrics-linear")).not_to_contain_text("Yours", timeout=TIMEOUT)
-        expect(page.locator("#engine-note")).to_contain_text("Computed in your browser")
+        use_then_go_back(visitor, "", "Computed on the server, where the model you trained")
     finally:
         visitor.close()
     assert page_errors(visitor) == []
 
 
-def test_a_training_file_that_will_not_load_leaves_the_run_to_the_server(browser, server):
-    visitor = Visitor(browser, server[0], block=("**/train/digits.gz*",))
+@pytest.mark.parametrize("refused", ["**/ort/**", "**/train/digits.gz*"])  # the runtime, the training digits
+def test_a_page_that_cannot_load_what_training_needs_leaves_the_run_to_the_server(browser, server, refused):
+    visitor = Visitor(browser, server[0], block=(refused,))
     try:
         page = visitor.page
         page.get_by_role("tab", name="Train").click()
@@ -540,7 +536,7 @@ def test_a_training_file_that_will_not_load_leaves_the_run_to_the_server(browser
         expect(page.locator("#page-train-progress")).to_be_hidden()
     finally:
         visitor.close()
-    assert [error for error in page_errors(visitor) if "digits.gz" not in error] == []
+    assert [error for error in page_errors(visitor) if "digits.gz" not in error and "/ort/" not in error] == []
 
 
 def test_a_second_trainer_on_the_server_waits_and_sees_its_place(browser, server):

@@ -78,6 +78,13 @@ def test_the_speed_tables_are_the_benchmark_output():
     assert f"<!-- speed:start -->\n{readme_summary(results)}<!-- speed:end -->" in README
 
 
+def test_the_train_page_tables_are_the_benchmark_output():
+    from ae.bench.train_page import RESULTS, summary, table
+    results = json.loads(RESULTS.read_text())
+    assert f"<!-- train-page:start -->\n{table(results)}<!-- train-page:end -->" in (DOCS / "speed.md").read_text()
+    assert f"<!-- train-page:start -->\n{summary(results)}<!-- train-page:end -->" in README
+
+
 def test_the_seed_tables_are_the_studies_output():
     studies = sorted((REPO / "checkpoints").glob("seeds*.json"))
     assert studies, "no seed study committed"

@@ -36,14 +36,15 @@ from ae.step import replay, step_recipe
 
 MANIFEST = json.loads(TRAIN_MANIFEST.read_text())
 STEPS = 100
-RUN_ALONE = """async ([model, recipe, steps]) => {
-  const done = await aeStudio.trainer.runAlone(model, recipe, {maxSteps: steps, everyLoss: true});
+RUN_ALONE = """async ([model, recipe, options]) => {
+  const done = await aeStudio.trainer.runAlone(model, recipe, {...options, everyLoss: true});
   const encode = (values) => { const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
     let text = "";
     for (let i = 0; i < bytes.length; i += 8192) text += String.fromCharCode(...bytes.subarray(i, i + 8192));
     return btoa(text); };
   const all = (tensors) => Object.fromEntries(Object.entries(tensors).map(([name, values]) => [name, encode(values)]));
-  return {losses: done.losses, weights: all(done.weights), firstMeans: all(done.firstMeans), report: done.report};
+  return {losses: done.losses, clocks: done.clocks, clockEnd: done.clockEnd, weights: all(done.weights),
+          firstMeans: all(done.firstMeans), report: done.report};
 }"""
 # One step of the committed graph in the page's main thread (the same runtime the worker runs), on an all-zero batch.
 ZERO_STEP = """async ([model, recipe]) => {
@@ -100,7 +101,7 @@ def decoded(encoded: dict, shapes: dict) -> dict[str, torch.Tensor]:
 @pytest.mark.parametrize("name, recipe", [(name, recipe) for name in MODELS for recipe in RECIPE_NAMES])
 def test_the_pages_steps_are_pytorchs(page, digits, name, recipe):
     plan, entry = step_recipe(name, recipe), MANIFEST["models"][name]
-    answer = page.evaluate(RUN_ALONE, [name, recipe, STEPS])
+    answer = page.evaluate(RUN_ALONE, [name, recipe, {"maxSteps": STEPS}])
     start = load_file(TRAIN_DIR / entry["start"]["file"])
     losses, weights, grads = replay(plan, start, digits, STEPS)
     beta1 = one_cycle(0, STEPS, plan.lr)[1] if plan.one_cycle else BETAS[0]
@@ -118,6 +119,21 @@ def test_the_pages_steps_are_pytorchs(page, digits, name, recipe):
             rms = lambda run: (run.double() - exact[key]).pow(2).mean().sqrt().item()  # noqa: E731
             assert rms(value) <= 3 * rms(weights[key]) + 1e-4, f"{key}: {rms(value):.2e} from float64, PyTorch's " \
                 f"float32 {rms(weights[key]):.2e}"
+
+
+@pytest.mark.parametrize("name", ["linear", "conv"])
+def test_a_5_s_run_in_the_page_draws_the_loss_curve_pytorch_draws_on_the_same_batches(page, digits, name):
+    """A run timed as a visitor's is (our recipe, 5 s, the one-cycle schedule on the page's clock), replayed by
+    PyTorch at the same clock readings: the curve of each step's loss, and where it ends, within 1%."""
+    answer = page.evaluate(RUN_ALONE, [name, "ours", {"budgetMs": 5000}])
+    start = load_file(TRAIN_DIR / MANIFEST["models"][name]["start"]["file"])
+    steps = len(answer["losses"])
+    losses, _, _ = replay(step_recipe(name, "ours"), start, digits, steps, clocks=answer["clocks"],
+                          clock_end=answer["clockEnd"])
+    assert steps > 100  # seconds of training, not a few steps
+    assert np.mean(answer["losses"][-50:]) == pytest.approx(np.mean(losses[-50:]), rel=1e-2)
+    windows = lambda curve: np.convolve(curve, np.ones(50) / 50, "valid")  # noqa: E731 - the curve as charted
+    np.testing.assert_allclose(windows(answer["losses"]), windows(losses), rtol=1e-2)
 
 
 @pytest.mark.parametrize("name", list(MODELS))

@@ -62,7 +62,8 @@
     if (!config.models[model] || !config.models[model].recipes[recipe]) return askServer();  // the server says what is wrong
     const [budgetS, note] = budgetOf(budget);
     try { if (!worker) startWorker(); } catch (error) { return fallBack(error); }
-    const run = {model, recipe, budgetS, note, reports: [], finished: false, stopped: false, weights: null};
+    const run = {model, recipe, budgetS, note, reports: [], finished: false, stopped: false, weights: null,
+                 pressedAt: performance.now(), startedAt: null};  // when it was asked for, and when it began
     current = run;
     trainer.runs[`${model}|${recipe}`] = run;
     shown = model;
@@ -81,7 +82,11 @@
     return {models, digits, test, seed, report_every_ms, static_base, runtime_sha256};
   }
   function onMessage(run, message) {
-    if (message.type === "report") { run.reports.push(message.report); paint(run); }
+    if (message.type === "report") {
+      run.startedAt ??= performance.now();
+      run.reports.push(message.report);
+      paint(run);
+    }
     else if (message.type === "done") {
       run.reports.push(message.report);
       Object.assign(run, {finished: true, stopped: message.report.stopped, weights: message.weights});
@@ -166,7 +171,7 @@
     const rows = filmRows(run), scale = 3, pitch = 29 * scale, digits = config.film_digits;
     const labels = ["shown", ...rows.map((r) => `after ${r.seconds.toFixed(0)} s`)];
     const canvas = document.createElement("canvas"), context = canvas.getContext("2d");
-    context.font = "14px sans-serif";
+    context.font = "22px sans-serif";
     const margin = Math.ceil(Math.max(...labels.map((l) => context.measureText(l).width))) + 16;
     canvas.width = margin + digits * pitch - scale;
     canvas.height = labels.length * pitch - scale;
@@ -183,7 +188,7 @@
         context.drawImage(tile, margin + d * pitch, row * pitch, 28 * scale, 28 * scale);
       }
       context.fillStyle = "black";
-      context.font = "14px sans-serif";
+      context.font = "22px sans-serif";
       context.textAlign = "right";
       context.textBaseline = "middle";
       context.fillText(labels[row], margin - 8, row * pitch + 14 * scale);

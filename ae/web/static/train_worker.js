@@ -10,7 +10,7 @@
  *
  * Messages in:  {type: "train", run} (run: model, recipe, budgetMs, maxSteps?, everyLoss?, config); {type: "stop"};
  *               {type: "measure", model, weights, config}
- * Messages out: {type: "ready"}; {type: "report", report}; {type: "done", report, weights, losses?, firstMeans?};
+ * Messages out: {type: "ready"}; {type: "report", report}; {type: "done", report, weights, losses?, clocks?, clockEnd, firstMeans};
  *               {type: "measured", model, report}; {type: "error", message}
  */
 "use strict";
@@ -134,7 +134,7 @@ async function train(run) {
   const clockEnd = run.maxSteps ? run.maxSteps : run.budgetMs;  // the one-cycle's clock: steps, or milliseconds
   const began = performance.now(), draws = D.trainingBatches(plan, digits, config.seed);
   let steps = 0, lossSum = 0, losses = 0, nextReport = 0, firstMeans = null;
-  const everyLoss = run.everyLoss ? [] : null;  // each step's loss, for the parity tests
+  const everyLoss = run.everyLoss ? [] : null, clocks = run.everyLoss ? [] : null;  // each step's, for the parity tests
   const report = async (final) => {
     const measured = await measure(model, weights, test);
     const out = {step: steps, seconds: (performance.now() - began) / 1000, imagesSeen: steps * plan.batch_size,
@@ -155,7 +155,7 @@ async function train(run) {
     const {batch, random} = draws.next().value, size = plan.batch_size;
     const feeds = {digits: new runtime.Tensor("float32", batch, [size, 1, 28, 28]),
                    step: new runtime.Tensor("float32", [steps + 1], []),
-                   clock: new runtime.Tensor("float32", [run.maxSteps ? steps : elapsed], []),
+                   clock: new runtime.Tensor("float32", [run.maxSteps ? steps : elapsed], []),  // as float32 holds it
                    clock_end: new runtime.Tensor("float32", [clockEnd], [])};
     if (random.noise) { feeds.noise = new runtime.Tensor("float32", random.noise, [size, 1, 28, 28]); feeds.amounts = new runtime.Tensor("float32", random.amounts, [size]); }
     if (random.sample) feeds.sample = new runtime.Tensor("float32", random.sample, [size, 2]);
@@ -171,8 +171,8 @@ async function train(run) {
     for (const n of names) { means[n] = out[`next.m.${n}`].data; squares[n] = out[`next.v.${n}`].data; }
     if (steps === 0) firstMeans = Object.fromEntries(names.map((n) => [n, Float32Array.from(means[n])]));
     lossSum += out.loss.data[0]; losses += 1; steps += 1;
-    if (everyLoss) everyLoss.push(out.loss.data[0]);
+    if (everyLoss) { everyLoss.push(out.loss.data[0]); clocks.push(feeds.clock.data[0]); }
   }
   const last = await report(true);
-  self.postMessage({type: "done", report: last, weights, losses: everyLoss, firstMeans});
+  self.postMessage({type: "done", report: last, weights, losses: everyLoss, clocks, clockEnd, firstMeans});
 }
