@@ -66,6 +66,21 @@ def test_the_readme_is_a_card_not_a_lab_record():
         assert (REPO / page).exists(), page
 
 
+HISTORY_WORDS = re.compile(r"\b(last|this|next) round\b|\bthis machine\b|/tmp/|\bissue\b|\blent\b"
+                           r"|\bsession (was|that)\b", re.I)
+
+
+def test_the_docs_and_the_code_speak_of_the_project_as_it_is():
+    """How a figure or a choice came about is git's to tell: the docs, the README, CI's script and the code's
+    comments say what is true now, how to reproduce it and on what hardware, with no rounds, issues, lent machines,
+    temporary paths or "this machine" (which machine, for a reader?)."""
+    files = [REPO / "README.md", *DOCS.glob("*.md"), REPO / ".ci" / "run", REPO / "app.py",
+             *[path for path in (REPO / "ae").rglob("*") if path.suffix in (".py", ".js", ".html", ".css")]]
+    found = [f"{path.relative_to(REPO)}:{number}: {line.strip()}" for path in files
+             for number, line in enumerate(path.read_text().splitlines(), 1) if HISTORY_WORDS.search(line)]
+    assert found == []
+
+
 def test_the_result_tables_are_the_evaluation_output():
     table = (REPO / "checkpoints" / "metrics.md").read_text()
     assert f"<!-- metrics:start -->\n{table}<!-- metrics:end -->" in (DOCS / "training.md").read_text()

@@ -71,7 +71,7 @@ def test_a_stopped_run_teaches_nothing_about_the_start_up(clock):
 
 
 def test_ten_visitors_pressing_train_within_ten_seconds_are_told_their_wait_truly(clock):
-    """The class of the issue: ten 30 s runs asked for a second apart, each run lasting its budget and 1.5 s of
+    """A class: ten 30 s runs asked for a second apart, each run lasting its budget and 1.5 s of
     start-up. Every first estimate is within 20% of the real wait, and the last run starts within 3 minutes."""
     line = TrainQueue(clock=clock)
     start_up = 1.5

@@ -3,9 +3,11 @@
 concurrent API clients, cold start and memory. Writes JSON, docs/speed.md's tables and the README's summary.
 
     python -m ae.bench --out checkpoints/bench.json     # browser, then 1, 8, 32 clients, then 32 at concurrency 1, 2, 4
-    python -m ae.bench --out /tmp/b.json --clients 1,4 --seconds 5 --concurrency "" --browser-repeats 5  # a quick look
+                                                        # (and ae.bench.train_page: a class training in their pages)
+    python -m ae.bench --out out/b.json --clients 1,4 --seconds 5 --concurrency "" --browser-repeats 5 \
+        --train-page 0                                  # a quick look
 
-The browser section needs Debian's chromium and the test requirements (playwright). Every load stays on this
+The browser section needs Debian's chromium and the test requirements (playwright). Every load stays on the
 machine (loopback) and stops by itself: each client runs for --seconds, and at most --max-requests requests.
 """
 
@@ -628,6 +630,8 @@ def main():
                         "Chromium, the rest scripted to draw, explore and train (0 to skip; default: 30)")
     parser.add_argument("--train-queue", type=int, default=10, help="visitors pressing Train (30 s) within 10 s, "
                         "while one in Chromium draws (0 to skip; default: 10)")
+    parser.add_argument("--train-page", type=int, default=30, help="visitors pressing Train within 10 s, each "
+                        "training in their page (ae.bench.train_page; 0 to skip; default: 30)")
     parser.add_argument("--readme", type=Path, default=SPEED_PAGE,
                         help="page whose tables to update (default: docs/speed.md, and then the README's summary)")
     args = parser.parse_args()
@@ -647,6 +651,9 @@ def main():
     publish(results, args.out, args.readme, "bench", readme_table(results))
     if args.readme == SPEED_PAGE and results.get("browser") and results.get("class"):  # not for a quick look
         splice(README, "speed", readme_summary(results))
+    if args.train_page:  # the Train tab in the visitors' pages, on an app of its own
+        from .train_page import RESULTS, measure
+        measure(args.train_page, RESULTS if args.readme == SPEED_PAGE else args.out.with_name("train-page.json"))
 
 
 if __name__ == "__main__":

@@ -178,7 +178,7 @@ def train_steps(name: str, recipe: str, budget_s: float, max_steps: int | None =
 
 @on_gpu
 def train_steps_on_gpu(name: str, recipe: str, budget_s: float, max_steps: int | None = None) -> Iterator[Report]:
-    """train_steps on the GPU where one is lent: the app's one @spaces.GPU function. On ZeroGPU it runs in a
+    """train_steps on the GPU where ZeroGPU gives one: the app's one @spaces.GPU function. On ZeroGPU it runs in a
     process of its own, so its arguments and every Report cross by pickle; where no GPU is, on the CPU."""
     yield from train_steps(name, recipe, budget_s, max_steps, "cuda" if torch.cuda.is_available() else "cpu")
 
@@ -279,7 +279,7 @@ async def train(name, recipe, budget, session: TrainSession, max_steps: int | No
 
 
 async def _reports(name, recipe, budget_s, max_steps) -> AsyncIterator[tuple[Report, str]]:
-    """The run's reports, each with a note on where it trains: on the lent GPU or the server's CPU. A ZeroGPU
+    """The run's reports, each with a note on where it trains: on ZeroGPU's GPU or the server's CPU. A ZeroGPU
     refusal (the visitor's daily quota spent, no GPU free) comes before the first report; the run then trains on
     the CPU and says why. Training runs off the event loop, a report's worth at a time on a worker thread."""
     steps, where = train_steps_on_gpu(name, recipe, budget_s, max_steps), ""
