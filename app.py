@@ -41,7 +41,9 @@ NEW_SEED_JS = "() => Math.floor(Math.random() * 2147483648)"  # new noise is pic
 NOISE_JS = "(kind, amount, seed) => { window.aeStudio?.noise?.(kind, amount, seed); }"
 SLIDERS_JS = "(model, ...values) => { window.aeStudio?.latent?.sliders(model, values); }"
 # The Train tab's page trains and paints itself (static/train.js); it asks the server only where it cannot.
-TRAIN_JS = "(model, recipe, budget) => { window.aeStudio?.trainer?.press(model, recipe, budget); }"
+# A press before the tab's script has mounted waits for it (train.js takes aeStudio.pendingTrain when it mounts).
+TRAIN_JS = ("(model, recipe, budget) => { const studio = (window.aeStudio ??= {}); if (studio.trainer?.config()) "
+            "studio.trainer.press(model, recipe, budget); else studio.pendingTrain = [model, recipe, budget]; }")
 STOP_JS = "() => { window.aeStudio?.trainer?.stop(); }"
 SHOW_MODEL_JS = "(model) => { window.aeStudio?.trainer?.show(model); }"
 START_NOISE = {"kind": "gaussian", "amount": 0.3, "seed": 0}

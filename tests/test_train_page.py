@@ -4,16 +4,17 @@ step on the same weights and the same batches (ae.step.replay draws them as the 
 Tolerances, and why:
 - gradients within 1e-5 (read from Adam's first mean: (1 - beta1) times the gradient): float32 rounding in two
   orders of summation;
-- after 100 steps, the loss within 0.1%, and every weight within 1e-3 of PyTorch's, or, where float32 itself
-  cannot promise that, no further from exact arithmetic than PyTorch's own float32 run is. Adam moves a weight
-  by about lr * g / (sqrt(v) + 1e-8), nearly the learning rate whatever g's size, so where sqrt(v) is near 1e-8
-  the last bits of g decide the step; and a ReLU network amplifies small differences from step to step. For
-  the denoiser and the two 2-D models, PyTorch's float32 run ends up to 0.09 from the same run in float64
-  after 100 steps (so would any two float32 implementations that add in different orders): there the page's
-  run must be about as close to the float64 run as PyTorch's float32 run is: its root mean square distance over
-  each tensor within three times PyTorch's, plus 1e-4 (a chaotic drift's size varies from one order of adding
-  to another, by two times here; 1e-4 is a thousandth of a typical weight; a maximum over a tensor is too noisy
-  a statistic to compare).
+- after 100 steps, the loss within 0.1% (the curve within 1%) and every weight within 1e-3 of PyTorch's, where
+  float32 can promise that: where PyTorch's own float32 run stays that close to the same run in float64.
+- Where it cannot, the page's run must be no further from exact arithmetic than PyTorch's float32 run is. Adam
+  moves a weight by about lr * g / (sqrt(v) + 1e-8), nearly the learning rate whatever g's size, so where sqrt(v)
+  is near 1e-8 the last bits of g decide the step, and a ReLU network amplifies small differences from step to
+  step: for the denoiser and the two 2-D models, PyTorch's float32 run ends up to 0.09 from the float64 run after
+  100 steps, and the denoiser's last loss 0.5% from it (so would any two float32 implementations that add in
+  different orders). There the page's loss must be within three times PyTorch's distance from float64 (plus 0.1%
+  at the end, 1% along the curve), and each tensor's root mean square distance from float64 within three times
+  PyTorch's, plus 1e-4 (a chaotic drift's size varies from one order of adding to another, by two times here;
+  1e-4 is a thousandth of a typical weight; a maximum over a tensor is too noisy a statistic to compare).
 - a step with nothing to learn from (an all-zero batch: a zero gradient for the first layer) leaves those
   weights exactly as they were, never NaN.
 """
@@ -109,9 +110,15 @@ def test_the_pages_steps_are_pytorchs(page, digits, name, recipe):
     for (key, page_mean), grad in zip(first_means.items(), grads):
         torch.testing.assert_close(page_mean / (1 - beta1), grad, atol=1e-5, rtol=1e-4, msg=f"{key}'s gradient")
     assert len(answer["losses"]) == STEPS
-    assert answer["losses"][-1] == pytest.approx(losses[-1], rel=1e-3)
-    np.testing.assert_allclose(answer["losses"], losses, rtol=1e-2)  # the whole curve, within 1%
-    exact = replay(plan, start, digits, STEPS, dtype=torch.float64)[1]
+    exact_losses, exact = replay(plan, start, digits, STEPS, dtype=torch.float64)[:2]
+    page_off, float32_off = (np.abs(np.subtract(run, exact_losses)) / exact_losses
+                             for run in (answer["losses"], losses))
+    if float32_off[-1] < 1e-3 / 2:  # PyTorch's float32 run stays close to exact arithmetic
+        assert answer["losses"][-1] == pytest.approx(losses[-1], rel=1e-3)
+        np.testing.assert_allclose(answer["losses"], losses, rtol=1e-2)  # the whole curve, within 1%
+    else:  # the denoiser: 0.5% apart after 100 steps, up to 1.5% on the way
+        assert page_off[-1] <= 3 * float32_off[-1] + 1e-3, (page_off[-1], float32_off[-1])
+        assert page_off.max() <= 3 * float32_off.max() + 1e-2, (page_off.max(), float32_off.max())
     for key, value in decoded(answer["weights"], entry["weights"]).items():
         if (weights[key].double() - exact[key]).abs().max() < 1e-3 / 2:  # PyTorch's float32 run stays close
             assert (value - weights[key]).abs().max().item() <= 1e-3, f"{key} after {STEPS} steps"

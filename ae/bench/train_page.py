@@ -14,6 +14,7 @@ What it measures, on the committed code, in headless Chromium, on the machine it
 """
 
 import argparse
+import json
 import os
 import threading
 import time
@@ -134,8 +135,37 @@ def class_trains(url: str, pid: int, visitors: int = 30, budget_s: int = 30, spr
             "page_errors": errors[:3]}
 
 
+DIGIT_COUNTS = (10_000, 20_000, 60_000)
+
+
+def digit_counts(steps: int, counts: tuple[int, ...] = DIGIT_COUNTS) -> dict:
+    """What the number of training digits the page gets buys: the linear model, our recipe, `steps` steps (as many
+    as its 30 s page run made) on the first N of MNIST's training digits, drawn as the page draws its batches and
+    replayed in PyTorch (ae.step.replay); its test MSE on the page's test slice, and the digits' gzipped size."""
+    import gzip
+
+    from safetensors.torch import load_file
+
+    from ..data import load_mnist_bytes
+    from ..export_training import TRAIN_DIR, TRAIN_MANIFEST, evaluation_digits, page_test_mse
+    from ..models import build
+    from ..step import replay, step_recipe
+    training = load_mnist_bytes(train=True)[0].numpy().reshape(-1, 784)
+    start = load_file(TRAIN_DIR / json.loads(TRAIN_MANIFEST.read_text())["models"]["linear"]["start"]["file"])
+    results = {}
+    for count in counts:
+        _, weights, _ = replay(step_recipe("linear", "ours"), start, training[:count], steps)
+        model = build("linear")
+        model.load_state_dict(weights)
+        results[str(count)] = {"test_mse": round(page_test_mse(model, evaluation_digits(), noisy=False), 5),
+                               "gzipped_mb": round(len(gzip.compress(training[:count].tobytes(), 9)) / 1e6, 2)}
+    return {"model": "linear", "steps": steps, "by_count": results}
+
+
 def train_page_scenario(url: str, pid: int, visitors: int) -> dict:
-    return {"goals": page_goals(url), "class": class_trains(url, pid, visitors)}
+    goals = page_goals(url)
+    return {"goals": goals, "class": class_trains(url, pid, visitors),
+            "digits": digit_counts(goals["linear"]["steps"])}
 
 
 def goal(met: bool) -> str:
@@ -160,6 +190,11 @@ def table(results: dict) -> str:
         f"| the server meanwhile: requests (files), MB sent, training events, CPU | {crowd['server_requests']}, "
         f"{crowd['server_mb']:g}, {crowd['server_events']}, {crowd['server_cpu_percent']:.0f}% | no training event "
         f"({goal(crowd['server_events'] == 0)}) |"]
+    digits = results["digits"]
+    rows.append(f"| the training digits the page gets, and the {digits['model']} model's test MSE after the same "
+                f"{digits['steps']:,} steps (PyTorch, the page's batches) | "
+                + "; ".join(f"{int(count):,} digits ({entry['gzipped_mb']:g} MB): {entry['test_mse']:.4f}"
+                            for count, entry in digits["by_count"].items()) + " | |")
     return ("| what | measured | goal |\n|---|---|---|\n" + "\n".join(rows)
             + f"\n\nMeasured by `python -m ae.bench.train_page` {results['measured_on']}.\n")
 

@@ -12,12 +12,12 @@
   "use strict";
   const D = window.aeDigit;
   const N = D.FIELD * D.FIELD;
-  const studio = window.aeStudio = {
+  const studio = window.aeStudio = Object.assign(window.aeStudio || {}, {  // app.py's events may have set a field
     engine: "loading",  // "loading", "page" (models ready here) or "server" (they could not start)
     last: null,         // what is painted: {source, status, clean, noisy, outputs, metrics, sweep, yours}
     updates: 0,         // painted updates, for the tests and the benchmark
     busy: () => updateQueue.busy(),  // an update is being computed, or waits to be
-  };
+  });
   let whenReady;
   studio.ready = new Promise((resolve, reject) => { whenReady = {resolve, reject}; });  // the runtime and models
   studio.ready.catch(() => {});  // a page without them is handled where it is used

@@ -332,5 +332,10 @@
     $("page-load").addEventListener("change", (event) => loadFile(event.target));
     shown = config.start_model;
     trainer.show(shown);
+    if (studio.pendingTrain) {  // Train pressed before this script had mounted
+      const [model, recipe, budget] = studio.pendingTrain;
+      delete studio.pendingTrain;
+      trainer.press(model, recipe, budget);
+    }
   };
 })();
