@@ -39,7 +39,7 @@ from .train import DENOISE_EVAL_AMOUNT, EVAL_NOISE_SEED, RECIPES, eval_noise
 TRAIN_DIR = Path(__file__).resolve().parent / "web" / "static" / "train"
 TRAIN_MANIFEST = TRAIN_DIR / "training.json"
 RECIPE_NAMES = ("course", "ours")
-TRAINING_DIGITS = 20_000  # 3.2 MB gzipped; docs/training.md says what fewer or more buy
+TRAINING_DIGITS = 20_000  # 3.2 MB gzipped; docs/speed.md measures what fewer or more buy
 TEST_DIGITS, FILM_DIGITS = 1000, 8  # as the server's Train tab: the first of the committed sample; one each of 0-7
 TEST_BATCH = 100  # the test slice's noise is drawn 100 digits at a time, as the server's test MSE draws it
 
