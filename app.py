@@ -79,7 +79,7 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                 example_strip(draw_tab.example_digits(), "examples")
             with gr.Column(scale=5, min_width=300):
                 view = draw_view(page_config)
-                with gr.Row(equal_height=True):
+                with gr.Row(equal_height=True, elem_id="noise-controls"):
                     noise_kind = gr.Radio([(label, kind) for kind, label in draw_tab.NOISE_LABELS.items()],
                                           value=START_NOISE["kind"], label="Noise type", elem_id=NOISE_IDS["kind"])
                     amount = gr.Slider(0, 1, value=START_NOISE["amount"], step=0.05, label="Noise amount",

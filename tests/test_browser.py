@@ -560,6 +560,32 @@ def test_a_second_trainer_on_the_server_waits_and_sees_its_place(browser, server
     assert page_errors(first) == [] and page_errors(second) == []
 
 
+@pytest.mark.parametrize("size", [(390, 844), (360, 740), (1400, 1000)], ids=["phone", "small-phone", "desktop"])
+def test_the_noise_slider_sits_where_the_noisy_input_and_the_outputs_are_in_sight(browser, server, size):
+    """A phone held with the noise amount's slider in the middle of the screen, where a thumb moves it: the noisy
+    input and the five outputs are on screen with it, large enough to see the noise go. A desktop shows them all
+    on one screen as the page opens."""
+    width, height = size
+    device = {**PHONE, "viewport": {"width": width, "height": height}} if width < 640 else \
+        {"viewport": {"width": width, "height": height}}
+    visitor = Visitor(browser, server[0], device)
+    try:
+        page = visitor.page
+        visitor.timed(lambda: visitor.touch_stroke(SEVEN) if width < 640 else visitor.stroke(SEVEN), DRAW_PANELS)
+        slider = page.locator("#amount input[type=range]")
+        if width < 640:
+            slider.evaluate("element => element.scrollIntoView({block: 'center'})")
+        page.wait_for_timeout(100)  # the scroll applied
+        for selector in ("#amount input[type=range]", "#noisy img", *[f"#out-{name} img" for name in MODEL_NAMES]):
+            box = page.locator(selector).bounding_box()
+            assert box["y"] >= 0 and box["y"] + box["height"] <= height, (selector, box)
+            assert selector == "#amount input[type=range]" or box["width"] >= 55, (selector, box)  # big enough to see
+        shot(visitor, f"noise-slider-{width}", server)
+    finally:
+        visitor.close()
+    assert visitor.errors == []
+
+
 def test_a_phone_draws_with_a_finger_and_sees_the_outputs_on_one_screen(browser, server):
     phone = Visitor(browser, server[0], PHONE)
     try:
