@@ -95,30 +95,35 @@
     return cleanCache.digit;
   }
   studio.digit = () => (drawing && !drawing.empty ? cleanDigit() : null);  // the drawing, 28x28 in [0, 1]
-  /* One update: the noisy digit through every model and, once the pen has lifted (`final`), the noise sweep
-   * too, in the same batch: the noisy copy, then the digit at each amount of the sweep (the curves do not
-   * depend on the slider's amount, so they are kept until the drawing, the noise type or the seed changes).
-   * While the pen moves, the sweep waits: the outputs follow the pen at the screen's pace. */
+  /* One update: the noisy digit through every model, painted; then, once the pen has lifted (`final`), the noise
+   * sweep (the digit at each amount of the sweep, two thirds of an update's work, for a chart below the outputs),
+   * painted again. The curves do not depend on the slider's amount, so they are kept until the drawing, the noise
+   * type or the seed changes. While the pen moves, the sweep waits: the outputs follow the pen at the screen's pace. */
   async function computeHere(final) {
     const clean = drawing && !drawing.empty ? cleanDigit() : null;
     if (!clean) return blank(config.empty_prompt);
     const noisy = D.pageNoise(clean, noise.kind, noise.amount, noise.seed);
     const key = `${drawingVersion}|${noise.kind}|${noise.seed}`, amounts = config.sweep_amounts;
-    const sweeping = final && sweepCache.key !== key, count = sweeping ? 1 + amounts.length : 1;
-    const batch = new Float32Array(count * N);
-    batch.set(noisy);
-    if (sweeping) amounts.forEach((amount, i) => batch.set(D.pageNoise(clean, noise.kind, amount, noise.seed), (i + 1) * N));
-    const outputs = {}, metrics = {}, curves = {};
+    const outputs = {}, metrics = {};
     for (const model of config.models) {
-      const out = await reconstruct(model.name, batch, count), first = out.subarray(0, N), error = D.mse(first, clean);
-      outputs[model.name] = D.asPixels(first);
+      const out = await reconstruct(model.name, noisy, 1), error = D.mse(out, clean);
+      outputs[model.name] = D.asPixels(out);
       metrics[model.name] = {mse: error, psnr: D.psnr(error)};
-      if (sweeping) curves[model.name] = amounts.map((_, i) => D.mse(out.subarray((i + 1) * N, (i + 2) * N), clean));
     }
-    if (sweeping) sweepCache = {key, curves};
-    paint({source: "page", status: config.status, noise: {...noise}, clean: D.asPixels(clean), noisy: D.asPixels(noisy),
-           outputs, metrics, sweep: sweepCache.key === key ? {amounts, mse: sweepCache.curves} : undefined,
-           yours: Object.keys(own)});
+    const painted = {source: "page", status: config.status, noise: {...noise}, clean: D.asPixels(clean),
+                     noisy: D.asPixels(noisy), outputs, metrics,
+                     sweep: sweepCache.key === key ? {amounts, mse: sweepCache.curves} : undefined, yours: Object.keys(own)};
+    paint(painted);
+    if (!final || sweepCache.key === key) return;
+    const batch = new Float32Array(amounts.length * N);
+    amounts.forEach((amount, i) => batch.set(D.pageNoise(clean, noise.kind, amount, noise.seed), i * N));
+    const curves = {};
+    for (const model of config.models) {
+      const out = await reconstruct(model.name, batch, amounts.length);
+      curves[model.name] = amounts.map((_, i) => D.mse(out.subarray(i * N, (i + 1) * N), clean));
+    }
+    sweepCache = {key, curves};
+    paint({...painted, sweep: {amounts, mse: curves}});
   }
   function blank(status) {
     paint({source: "page", status, noise: {...noise}, clean: null, noisy: null, outputs: {}, metrics: {},
