@@ -100,6 +100,12 @@ def test_the_train_page_tables_are_the_benchmark_output():
     assert f"<!-- train-page:start -->\n{summary(results)}<!-- train-page:end -->" in README
 
 
+def test_the_phone_table_is_the_benchmark_output():
+    from ae.bench.phone import RESULTS, table
+    results = json.loads(RESULTS.read_text())
+    assert f"<!-- phone:start -->\n{table(results)}<!-- phone:end -->" in (DOCS / "speed.md").read_text()
+
+
 def test_the_seed_tables_are_the_studies_output():
     studies = sorted((REPO / "checkpoints").glob("seeds*.json"))
     assert studies, "no seed study committed"

@@ -3,9 +3,10 @@
 concurrent API clients, cold start and memory. Writes JSON, docs/speed.md's tables and the README's summary.
 
     python -m ae.bench --out checkpoints/bench.json     # browser, then 1, 8, 32 clients, then 32 at concurrency 1, 2, 4
-                                                        # (and ae.bench.train_page: a class training in their pages)
+                                                        # (and .phone: a phone's CPU and 4G; .train_page: a class
+                                                        # training in their pages)
     python -m ae.bench --out out/b.json --clients 1,4 --seconds 5 --concurrency "" --browser-repeats 5 \
-        --train-page 0                                  # a quick look
+        --train-page 0 --phone 0                        # a quick look
 
 The browser section needs Debian's chromium and the test requirements (playwright). Every load stays on the
 machine (loopback) and stops by itself: each client runs for --seconds, and at most --max-requests requests.
@@ -632,6 +633,8 @@ def main():
                         "while one in Chromium draws (0 to skip; default: 10)")
     parser.add_argument("--train-page", type=int, default=30, help="visitors pressing Train within 10 s, each "
                         "training in their page (ae.bench.train_page; 0 to skip; default: 30)")
+    parser.add_argument("--phone", type=int, default=12, help="strokes timed on a phone-class CPU, 4x and 6x slower, "
+                        "and the desktop beside it (ae.bench.phone; 0 to skip; default: 12)")
     parser.add_argument("--readme", type=Path, default=SPEED_PAGE,
                         help="page whose tables to update (default: docs/speed.md, and then the README's summary)")
     args = parser.parse_args()
@@ -651,6 +654,10 @@ def main():
     publish(results, args.out, args.readme, "bench", readme_table(results))
     if args.readme == SPEED_PAGE and results.get("browser") and results.get("class"):  # not for a quick look
         splice(README, "speed", readme_summary(results))
+    if args.phone:  # the page on a phone-class CPU and a 4G network, on an app of its own
+        from . import phone
+        phone.measure_and_publish(args.phone, phone.RESULTS if args.readme == SPEED_PAGE
+                                  else args.out.with_name("phone.json"))
     if args.train_page:  # the Train tab in the visitors' pages, on an app of its own
         from .train_page import RESULTS, measure
         measure(args.train_page, RESULTS if args.readme == SPEED_PAGE else args.out.with_name("train-page.json"))

@@ -1,0 +1,146 @@
+"""The page on a phone: a stroke on a phone-class CPU, and a first visit over a 4G network.
+
+    python -m ae.bench.phone                 # writes checkpoints/phone.json and its table in docs/speed.md
+
+Headless Chromium on the machine it runs on, as Lighthouse's mobile profile measures a page: the CPU slowed
+4x and 6x by the DevTools protocol (Emulation.setCPUThrottlingRate), a 412x915 touch screen, and for the first
+visit a 4G-like network (9 Mbps down, 1.5 Mbps up, 150 ms round trip) with an empty cache. The desktop, unslowed,
+is measured in the same run beside them. For each: a finger stroke until the five outputs are painted, and until
+every panel is (the noise sweep included); each step of a dragged noise slider.
+"""
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+from ..readme import publish
+from ..web.draw_tab import MODEL_NAMES
+from . import PROBE_JS, SPEED_PAGE, percentiles, slider_drag
+from .browser import DESKTOP, DRAW_PANELS, STROKES, Visitor, launch, served_app
+
+RESULTS = Path(__file__).resolve().parents[2] / "checkpoints" / "phone.json"
+PHONE = {"viewport": {"width": 412, "height": 915}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2.6}
+OUTPUT_PANELS = [f"#out-{name}" for name in MODEL_NAMES]
+NETWORK_4G = {"offline": False, "latency": 150, "downloadThroughput": 9e6 / 8, "uploadThroughput": 1.5e6 / 8}
+GOALS_MS = {"outputs": (35, 70), "every_panel": (None, 150), "slider_step": (None, 35)}  # 4x: p50, p95
+FIRST_VISIT_GOALS = {"first_output_s": 5, "megabytes": 5}
+
+
+def strokes(visitor: Visitor, panels: list[str], repeats: int, touch: bool) -> dict:
+    """Each stroke on a cleared pad, timed until every panel in `panels` is painted."""
+    samples = []
+    for k in range(repeats):
+        visitor.page.locator('#sketch [data-action="clear"]').click()
+        visitor.page.wait_for_function("aeStudio.last.clean === null && !aeStudio.busy()")
+        draw = visitor.touch_stroke if touch else visitor.stroke
+        samples.append(visitor.timed(lambda: draw(STROKES[k % len(STROKES)]), panels))
+    return {**percentiles([ms / 1000 for ms in samples]), "n": len(samples)}
+
+
+def on_a_cpu(browser, url: str, rate: float, device: dict, repeats: int) -> dict:
+    """The page with its CPU slowed `rate` times: strokes until the outputs, until every panel; slider steps."""
+    visitor = Visitor(browser, url, device)
+    try:
+        visitor.page.wait_for_function("aeStudio.engine === 'page'", timeout=120_000)
+        touch = device is not DESKTOP
+        strokes(visitor, DRAW_PANELS, 1, touch)  # the page's own warm-up
+        cdp = visitor.context.new_cdp_session(visitor.page)
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": rate})
+        result = {"rate": rate, "outputs": strokes(visitor, OUTPUT_PANELS, repeats, touch),
+                  "every_panel": strokes(visitor, DRAW_PANELS, repeats, touch)}
+        visitor.page.evaluate(PROBE_JS)
+        visitor.page.locator("#amount input[type=range]").evaluate("slider => slider.scrollIntoView({block: 'center'})")
+        result["slider_step"] = percentiles([ms / 1000 for ms in slider_drag(visitor)])
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
+        return {**result, "page_errors": visitor.errors[:3]}
+    finally:
+        visitor.close()
+
+
+def first_visit(browser, url: str) -> dict:
+    """A phone's first visit over 4G, cache empty: seconds from navigation until the page computes its first
+    outputs itself, and the bytes transferred until then, by kind of file."""
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    cdp.send("Network.emulateNetworkConditions", NETWORK_4G)
+    urls, sizes = {}, {}
+    cdp.on("Network.requestWillBeSent", lambda event: urls.__setitem__(event["requestId"], event["request"]["url"]))
+    cdp.on("Network.loadingFinished", lambda event: sizes.__setitem__(event["requestId"], event["encodedDataLength"]))
+    started = time.perf_counter()
+    page.goto(url, wait_until="commit")
+    page.wait_for_function("window.aeStudio && aeStudio.engine === 'page'", timeout=300_000, polling=50)
+    ready_s = time.perf_counter() - started
+    kinds = {}
+    for request, size in list(sizes.items()):
+        address = urls.get(request, "")
+        kind = ("models" if "/static/models/" in address else "runtime" if "/static/ort/" in address else
+                "page's files" if "/ae/web/static/" in address else "Gradio" if "/assets/" in address else "other")
+        kinds[kind] = kinds.get(kind, 0) + size
+    context.close()
+    return {"first_output_s": round(ready_s, 1), "megabytes": round(sum(kinds.values()) / 1e6, 2),
+            "by_kind_mb": {kind: round(size / 1e6, 2) for kind, size in sorted(kinds.items())}}
+
+
+def measure(url: str, repeats: int) -> dict:
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        results = {"desktop": on_a_cpu(browser, url, 1, DESKTOP, repeats),
+                   "phone_4x": on_a_cpu(browser, url, 4, PHONE, repeats),
+                   "phone_6x": on_a_cpu(browser, url, 6, PHONE, repeats),
+                   "first_visit_4g": first_visit(browser, url)}
+        browser.close()
+    return results
+
+
+def goal_text(value: float, goal: float | None, unit: str = "ms") -> str:
+    """`value` and its unit, with the goal where there is one: "127 ms (≤ 35 ms: **missed**)"."""
+    verdict = "" if goal is None else f" (≤ {goal} {unit}: {'met' if value <= goal else '**missed**'})"
+    return f"{value:g} {unit}{verdict}"
+
+
+def table(results: dict) -> str:
+    """The Markdown table docs/speed.md quotes."""
+    lines = ["| what | desktop | phone CPU 4× | phone CPU 6× |", "|---|---:|---:|---:|"]
+    for key, label in (("outputs", "a stroke until the five outputs are painted"),
+                       ("every_panel", "a stroke until every panel is (the noise sweep too)"),
+                       ("slider_step", "each step of a dragged noise slider")):
+        cells = []
+        for device in ("desktop", "phone_4x", "phone_6x"):
+            timing = results[device][key]
+            p50_goal, p95_goal = GOALS_MS[key] if device == "phone_4x" else (None, None)
+            cells.append(f"{goal_text(round(timing['p50_ms']), p50_goal)} / "
+                         f"{goal_text(round(timing['p95_ms']), p95_goal)}")
+        lines.append(f"| {label} (p50 / p95) | " + " | ".join(cells) + " |")
+    visit = results["first_visit_4g"]
+    kinds = ", ".join(f"{kind} {size:g} MB" for kind, size in visit["by_kind_mb"].items())
+    return ("\n".join(lines) + f"\n\nA phone's first visit over 4G (9 Mbps, 150 ms round trip), cache empty: the page "
+            f"computes its first outputs itself "
+            f"{goal_text(visit['first_output_s'], FIRST_VISIT_GOALS['first_output_s'], 's')} after navigation, having "
+            f"transferred {goal_text(visit['megabytes'], FIRST_VISIT_GOALS['megabytes'], 'MB')} ({kinds}). "
+            f"Measured by `python -m ae.bench.phone` {results['measured_on']}.\n")
+
+
+def measure_and_publish(repeats: int, out: Path = RESULTS) -> dict:
+    """The scenario on a freshly served app; writes `out`, and the table where `out` is the committed results."""
+    with served_app() as (url, _, _):
+        results = measure(url, repeats)
+    results["measured_on"] = f"on {os.cpu_count()} CPU cores, {time.strftime('%Y-%m-%d')}, headless Chromium"
+    publish(results, out, SPEED_PAGE if out == RESULTS else out.with_suffix(".md"), "phone", table(results))
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=RESULTS, help=f"JSON file to write (default: {RESULTS})")
+    parser.add_argument("--repeats", type=int, default=12, help="strokes timed per device and measure (default: 12)")
+    args = parser.parse_args()
+    measure_and_publish(args.repeats, args.out)
+
+
+if __name__ == "__main__":
+    main()
