@@ -73,7 +73,7 @@ HISTORY_WORDS = re.compile(r"\b(last|this|next) round\b|\bthis machine\b|/tmp/|\
 def test_the_docs_and_the_code_speak_of_the_project_as_it_is():
     """How a figure or a choice came about is git's to tell: the docs, the README, CI's script and the code's
     comments say what is true now, how to reproduce it and on what hardware, with no rounds, issues, lent machines,
-    temporary paths or "this machine" (which machine, for a reader?)."""
+    temporary paths, or a machine a reader cannot tell from any other."""
     files = [REPO / "README.md", *DOCS.glob("*.md"), REPO / ".ci" / "run", REPO / "app.py",
              *[path for path in (REPO / "ae").rglob("*") if path.suffix in (".py", ".js", ".html", ".css")]]
     found = [f"{path.relative_to(REPO)}:{number}: {line.strip()}" for path in files

@@ -32,6 +32,24 @@ README = REPO / "README.md"  # its summary of the speed tables
 SPEED_PAGE = REPO / "docs" / "speed.md"  # the tables
 
 
+def publish_scenario(results: dict, out: Path, committed: Path, marker: str, table) -> None:
+    """A scenario's results, stamped with where they were measured, as JSON in `out`, and `table(results)` between
+    `marker`'s lines in docs/speed.md where `out` is the `committed` results (beside `out` for any other run)."""
+    results["measured_on"] = f"on {os.cpu_count()} CPU cores, {time.strftime('%Y-%m-%d')}, headless Chromium"
+    publish(results, out, SPEED_PAGE if out == committed else out.with_suffix(".md"), marker, table(results))
+
+
+def scenario_main(doc: str, committed: Path, count: tuple[str, int, str], run) -> None:
+    """The command line of a scenario of its own (ae.bench.phone, ae.bench.train_page): --out, by default its
+    committed results, and one count (flag, default, what it counts); then run(count, out)."""
+    flag, default, words = count
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=committed, help=f"JSON file to write (default: {committed})")
+    parser.add_argument(flag, type=int, default=default, help=f"{words} (default: {default})")
+    args = parser.parse_args()
+    run(getattr(args, flag.removeprefix("--").replace("-", "_")), args.out)
+
+
 def percentiles(samples_s: list[float]) -> dict[str, float]:
     ordered = sorted(samples_s)
     pick = lambda q: ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000  # noqa: E731

@@ -9,14 +9,11 @@ is measured in the same run beside them. For each: a finger stroke until the fiv
 every panel is (the noise sweep included); each step of a dragged noise slider.
 """
 
-import argparse
-import os
 import time
 from pathlib import Path
 
-from ..readme import publish
 from ..web.draw_tab import MODEL_NAMES
-from . import PROBE_JS, SPEED_PAGE, percentiles, slider_drag
+from . import PROBE_JS, percentiles, publish_scenario, scenario_main, slider_drag
 from .browser import DESKTOP, DRAW_PANELS, STROKES, Visitor, launch, served_app
 
 RESULTS = Path(__file__).resolve().parents[2] / "checkpoints" / "phone.json"
@@ -129,17 +126,12 @@ def measure_and_publish(repeats: int, out: Path = RESULTS) -> dict:
     """The scenario on a freshly served app; writes `out`, and the table where `out` is the committed results."""
     with served_app() as (url, _, _):
         results = measure(url, repeats)
-    results["measured_on"] = f"on {os.cpu_count()} CPU cores, {time.strftime('%Y-%m-%d')}, headless Chromium"
-    publish(results, out, SPEED_PAGE if out == RESULTS else out.with_suffix(".md"), "phone", table(results))
+    publish_scenario(results, out, RESULTS, "phone", table)
     return results
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=RESULTS, help=f"JSON file to write (default: {RESULTS})")
-    parser.add_argument("--repeats", type=int, default=12, help="strokes timed per device and measure (default: 12)")
-    args = parser.parse_args()
-    measure_and_publish(args.repeats, args.out)
+    scenario_main(__doc__, RESULTS, ("--repeats", 12, "strokes timed per device and measure"), measure_and_publish)
 
 
 if __name__ == "__main__":

@@ -13,15 +13,13 @@ What it measures, on the committed code, in headless Chromium, on the machine it
   (none) and its CPU.
 """
 
-import argparse
 import json
-import os
 import threading
 import time
 from pathlib import Path
 
-from ..readme import publish, splice
-from . import README, SPEED_PAGE, cpu_seconds, percentiles
+from ..readme import splice
+from . import README, cpu_seconds, percentiles, publish_scenario, scenario_main
 from .browser import DRAW_PANELS, SEVEN, Visitor, launch, served_app
 
 RESULTS = Path(__file__).resolve().parents[2] / "checkpoints" / "train-page.json"
@@ -213,19 +211,14 @@ def measure(visitors: int, out: Path = RESULTS) -> dict:
     """The scenario on a freshly served app; writes `out`, and the tables where `out` is the committed results."""
     with served_app() as (url, _, process):
         results = train_page_scenario(url, process.pid, visitors)
-    results["measured_on"] = f"on {os.cpu_count()} CPU cores, {time.strftime('%Y-%m-%d')}, headless Chromium"
-    publish(results, out, SPEED_PAGE if out == RESULTS else out.with_suffix(".md"), "train-page", table(results))
+    publish_scenario(results, out, RESULTS, "train-page", table)
     if out == RESULTS:  # not for a quick look
         splice(README, "train-page", summary(results))
     return results
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=RESULTS, help=f"JSON file to write (default: {RESULTS})")
-    parser.add_argument("--visitors", type=int, default=30, help="visitors pressing Train within 10 s (default: 30)")
-    args = parser.parse_args()
-    measure(args.visitors, args.out)
+    scenario_main(__doc__, RESULTS, ("--visitors", 30, "visitors pressing Train within 10 s"), measure)
 
 
 if __name__ == "__main__":
