@@ -19,6 +19,7 @@ os.environ.setdefault("GRADIO_DEFAULT_CONCURRENCY_LIMIT", "2")
 import gradio as gr  # noqa: E402
 
 from ae.checkpoints import CheckpointError  # noqa: E402
+from ae.export_training import TRAINING_DIGITS  # noqa: E402
 from ae.models import MODELS, PRINCIPAL_START_IMAGES, VAE  # noqa: E402
 from ae.web import charts, draw_tab, gradio_fixes, latent_tab, train_tab  # noqa: E402
 from ae.web.common import STATIC, pretrained, static_text  # noqa: E402
@@ -155,7 +156,8 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                     "how long to train; run both recipes to compare them on the same axes. Every run of a model "
                     "starts from the same weights, random ones except for the upsample model's (fitted to the "
                     f"principal components of {PRINCIPAL_START_IMAGES} digits, so it draws rough digits before its "
-                    "first step). It trains in your browser, on the first 20,000 of MNIST's training digits.")
+                    f"first step). It trains in your browser, on the first {TRAINING_DIGITS:,} of MNIST's training "
+                    "digits.")
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
                 train_model = gr.Radio([(model.title, name) for name, model in MODELS.items()], value="linear",
