@@ -34,10 +34,7 @@
     const clipped = Math.min(Math.max(seconds, config.min_budget_s), config.max_budget_s);
     return [clipped, clipped === seconds ? "" : `Time budget ${value} s is outside ${config.min_budget_s} to ${config.max_budget_s} s: ${clipped} s. `];
   }
-  function lock(locked) {  // the run's settings and the Train button, while it runs
-    for (const id of config.setting_ids)
-      for (const control of document.querySelectorAll(`#${id} input, #${id} button, button#${id}`)) control.disabled = locked;
-  }
+  const lock = (locked) => aeGradio.setEnabled(config.setting_ids, !locked);  // the run's settings, while it runs
 
   /* ---------- a run in the worker ---------- */
   function newWorker() {
