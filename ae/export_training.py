@@ -22,6 +22,7 @@ import gzip
 import io
 import json
 import warnings
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -151,11 +152,9 @@ def export_training(directory: Path = TRAIN_DIR) -> dict:
             "committed_epochs": read_card(name)["recipe"]["epochs"],
         }
     manifest["torch"], manifest["opset"] = torch.__version__.split("+")[0], OPSET
-    TRAIN_MANIFEST.with_name(TRAIN_MANIFEST.name).parent.mkdir(parents=True, exist_ok=True)
     (directory / TRAIN_MANIFEST.name).write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
 
 
-def _plan_record(plan: StepRecipe) -> dict:
-    return {"batch_size": plan.batch_size, "lr": plan.lr, "one_cycle": plan.one_cycle, "shuffle": plan.shuffle,
-            "train_noise": plan.train_noise, "loss": plan.loss}
+def _plan_record(plan: StepRecipe) -> dict:  # what the page needs of a recipe: all but the names it is filed under
+    return {key: value for key, value in asdict(plan).items() if key not in ("name", "recipe")}

@@ -228,14 +228,13 @@ def state_names(name: str) -> list[str]:
     return [f"{kind}.{key}" for kind in "pmv" for key in params]
 
 
-def trace(plan: StepRecipe, weights: dict[str, torch.Tensor] | None = None) -> TracedStep:
+def trace(plan: StepRecipe) -> TracedStep:
     """`train_step` for `plan` traced into forward ATen operations with a fixed batch size (plan.batch_size)."""
     from torch._decomp import core_aten_decompositions  # tools of the export, not of the server
     from torch.fx.experimental.proxy_tensor import make_fx
 
     model = build(plan.name).train()
-    weights = weights or dict(model.named_parameters())
-    params = [weights[key].detach().clone() for key in parameter_names(plan.name)]
+    params = [p.detach().clone() for p in model.parameters()]
     random = {key: torch.rand(shape) for key, shape in random_inputs(plan).items()}
     scalars = {"step": torch.tensor(1.0), "clock": torch.tensor(0.0), "clock_end": torch.tensor(1000.0)}
     digits = torch.rand(plan.batch_size, 1, 28, 28)

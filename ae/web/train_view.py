@@ -37,7 +37,8 @@ def train_config() -> dict:
     models = {name: {**entry, "title": MODELS[name].title, "short_title": MODELS[name].short_title,
                      "in_draw_tab": MODELS[name].in_draw_tab} for name, entry in manifest["models"].items()}
     return {"models": models, "digits": manifest["digits"], "test": manifest["test"], "recipes": list(RECIPE_NAMES),
-            "seed": SEED, "film": film_digits(), "film_digits": train_tab.FILM_DIGITS, "film_rows": train_tab.FILM_ROWS,
+            "seed": SEED, "film": film_digits(manifest["test"]), "film_digits": train_tab.FILM_DIGITS,
+            "film_rows": train_tab.FILM_ROWS,
             "report_every_ms": round(1000 * train_tab.REPORT_EVERY_S), "static_url": STATIC_URL,
             "runtime_sha256": runtime_sha256(), "worker_version": _version("train_worker.js"),
             "min_budget_s": train_tab.MIN_BUDGET_S, "max_budget_s": train_tab.MAX_BUDGET_S,
@@ -46,9 +47,9 @@ def train_config() -> dict:
             "engine_notes": ENGINE_NOTES, "setting_ids": SETTING_IDS, "start_model": "linear"}
 
 
-def film_digits() -> dict[str, list[int]]:
-    """The film's eight digits as the models are shown them, clean and noisy (uint8, 8 x 784), from test.gz."""
-    manifest = json.loads(TRAIN_MANIFEST.read_text())["test"]
+def film_digits(manifest: dict) -> dict[str, list[int]]:
+    """The film's eight digits as the models are shown them, clean and noisy (uint8, 8 x 784), from test.gz
+    (`manifest`: its entry in training.json)."""
     data = gzip.decompress((TRAIN_MANIFEST.parent / manifest["file"]).read_bytes())
     offsets, at = {}, 0
     for part, count in manifest["parts"].items():

@@ -14,7 +14,6 @@
     engine: "page",  // "page", or "server" once the page has found that it cannot train
     runs: {},        // "model|recipe" -> run: {model, recipe, budgetS, reports, finished, stopped, weights}
     latest: {},      // model -> its last finished run (what Use and Download take)
-    reports: 0,      // reports painted, for the tests and the benchmark
   };
   let config = null, view = null, askServer = null, worker = null, current = null, shown = null;
   const $ = (id) => document.getElementById(id);
@@ -119,19 +118,18 @@
   }
   const recipeName = (recipe) => (recipe === "course" ? "the course's recipe" : "our recipe");
   const capital = (words) => words[0].toUpperCase() + words.slice(1);
-  function counts(run, last) {
+  function counts(last) {
     const passes = last.imagesSeen / config.digits.count;
     return `step ${last.step.toLocaleString("en")} · ${last.imagesSeen.toLocaleString("en")} digits seen (${passes.toFixed(1)} ` +
       `passes over the ${config.digits.count.toLocaleString("en")} training digits) · test MSE ${last.testMse.toFixed(4)}`;
   }
   function paint(run) {
-    trainer.reports += 1;
     if (shown !== run.model) return;
     const last = run.reports[run.reports.length - 1], title = config.models[run.model].title;
     if (!run.finished)
       progress(Math.min(last.seconds / run.budgetS, 1), `${run.note}Training <b>${title}</b> with ${recipeName(run.recipe)} in your ` +
-               `browser: ${last.seconds.toFixed(0)} of ${run.budgetS} s · ${counts(run, last)}`);
-    else progress(1, `${run.note}${run.stopped ? "Stopped" : "Done"} after ${last.seconds.toFixed(0)} s · ${counts(run, last)}`);
+               `browser: ${last.seconds.toFixed(0)} of ${run.budgetS} s · ${counts(last)}`);
+    else progress(1, `${run.note}${run.stopped ? "Stopped" : "Done"} after ${last.seconds.toFixed(0)} s · ${counts(last)}`);
     charts(run.model);
     film(run);
     text("page-train-result", run.finished ? result(run) : "");

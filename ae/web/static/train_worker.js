@@ -10,7 +10,7 @@
  *
  * Messages in:  {type: "train", run} (run: model, recipe, budgetMs, maxSteps?, everyLoss?, config); {type: "stop"};
  *               {type: "measure", model, weights, config}
- * Messages out: {type: "ready"}; {type: "report", report}; {type: "done", report, weights, losses?, clocks?, clockEnd, firstMeans};
+ * Messages out: {type: "report", report}; {type: "done", report, weights, losses?, clocks?, clockEnd, firstMeans};
  *               {type: "measured", model, report}; {type: "error", message}
  */
 "use strict";
@@ -130,7 +130,6 @@ async function train(run) {
   let weights = run.weights || Object.fromEntries(names.map((n) => [n, start[n].data]));
   const means = Object.fromEntries(names.map((n) => [n, new Float32Array(weights[n].length)]));
   const squares = Object.fromEntries(names.map((n) => [n, new Float32Array(weights[n].length)]));
-  self.postMessage({type: "ready"});
   const clockEnd = run.maxSteps ? run.maxSteps : run.budgetMs;  // the one-cycle's clock: steps, or milliseconds
   const began = performance.now(), draws = D.trainingBatches(plan, digits, config.seed);
   let steps = 0, lossSum = 0, losses = 0, nextReport = 0, firstMeans = null;
