@@ -25,6 +25,7 @@ from ae.web import charts, draw_tab, gradio_fixes, latent_tab, train_tab  # noqa
 from ae.web.common import STATIC, pretrained, static_text  # noqa: E402
 from ae.web.draw_view import draw_more, draw_view, view_config  # noqa: E402
 from ae.web.latent_view import lens_view, slider_view  # noqa: E402
+from ae.web.lessons_view import lessons_view  # noqa: E402
 from ae.web.pad import drawing_pad, example_strip  # noqa: E402
 from ae.web.train_view import train_view  # noqa: E402
 
@@ -90,6 +91,7 @@ with gr.Blocks(title="ae-studio: MNIST autoencoders") as app:
                                          elem_id=NOISE_IDS["seed"])
                         reseed = gr.Button("New noise", elem_id="new-noise", size="sm")
         draw_more(page_config)
+        lessons_view()
         with gr.Accordion("Export", open=False):
             export_button = gr.Button("Export the current inputs, outputs and metrics", elem_id="export")
             export_files = gr.File(label="PNG sheet, 28×28 arrays (NPZ), metrics (JSON)", file_count="multiple",

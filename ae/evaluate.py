@@ -6,6 +6,10 @@ Writes checkpoints/metrics.json, checkpoints/metrics.md (also spliced into docs/
 metrics markers), the example sample the app shows (checkpoints/mnist_sample.npz), and the figures in docs/.
 Noise at evaluation (and the VAE's posterior sample) is seeded, so the figures repeat exactly for the same weights.
 
+The course's two lessons are measured too (ae.lessons): the linear model at every code size against PCA of the
+same size, and each strided decoder's checkerboard pattern; their tables go into the README between its
+`lessons` markers.
+
 Besides reconstruction error, every model's map as the Latent tab draws it (the 2-D code itself, or the top two
 principal components of a larger code) is scored by how well it separates the digits: the accuracy of a
 5-nearest-neighbour classifier fit on the 60,000 training digits' points and scored on the 10,000 test digits'.
@@ -19,6 +23,7 @@ import torch
 
 from .checkpoints import CHECKPOINT_DIR, load_checkpoint, read_card
 from .data import load_mnist, write_sample
+from .lessons import CHECKERBOARD_MODELS, STRIDE_PERIOD, checkerboard_scores
 from .metrics import (
     bce_per_image,
     bce_sum_per_image,
@@ -27,7 +32,7 @@ from .metrics import (
     negative_elbo_per_image,
     psnr_per_image,
 )
-from .models import MODELS, VAE
+from .models import CODE_SIZES, MODELS, VAE, linear_of_size
 from .noise import add_noise
 from .pca import PCA, principal_axes
 from .plots import digit_sheet, image_grid, latent_planes, noise_curves
@@ -116,7 +121,10 @@ def markdown_tables(metrics: dict) -> str:
     for name, m in models.items():
         cells = [f"{row['mse']:.4f} ({seed:.4f})" for row, seed in zip(m["noise"], SEED_RECIPE[name]["mse"])]
         lines.append(f"| {MODELS[name].title} | " + " | ".join(cells) + " |")
-    return "\n".join(lines + [""] + latent_table(metrics)) + "\n"
+    lessons = ["The course's two lessons (ae.lessons): test MSE of the linear model trained at each code size, against "
+               "PCA of that size; and each strided decoder's pattern that repeats every 2 pixels, in a constant code's "
+               "picture and in the test outputs:", "", lessons_tables(metrics)]
+    return "\n".join(lines + [""] + latent_table(metrics) + [""] + lessons).rstrip("\n") + "\n"
 
 
 def latent_table(metrics: dict) -> list[str]:
@@ -139,6 +147,30 @@ def latent_table(metrics: dict) -> list[str]:
               else "**The restart guard of `ae.train` fired** (it should never): " +
               "; ".join(f"{name}: {what}" for name, what in fired.items()) + "."]
     return lines
+
+
+def code_size_curve(train_x: torch.Tensor, test_x: torch.Tensor, directory: Path = CHECKPOINT_DIR) -> dict:
+    """Test MSE at every code size: the linear autoencoder's committed checkpoint and PCA fit on `train_x`."""
+    pca = PCA(train_x, max(CODE_SIZES))
+    return {"sizes": list(CODE_SIZES),
+            "autoencoder": [score(load_checkpoint(linear_of_size(size).name, directory), test_x, 0.0)["mse"]
+                            for size in CODE_SIZES],
+            "pca": [score(pca.leading(size), test_x, 0.0)["mse"] for size in CODE_SIZES]}
+
+
+def lessons_tables(metrics: dict) -> str:
+    """What a code's size buys, and each strided decoder's checkerboard, as the README shows them."""
+    curve = metrics["code_sizes"]
+    lines = ["| code size | " + " | ".join(str(size) for size in curve["sizes"]) + " |",
+             "|---|" + "---:|" * len(curve["sizes"])]
+    for label, key in (("linear autoencoder, test MSE", "autoencoder"), ("PCA, test MSE", "pca")):
+        lines.append(f"| {label} | " + " | ".join(f"{mse:.5f}" for mse in curve[key]) + " |")
+    lines += ["", f"| decoder | a constant code's picture: share repeating every {STRIDE_PERIOD} pixels "
+                  "| test outputs' share, against the digits' own |", "|---|---:|---:|"]
+    for name, m in metrics["checkerboard"].items():
+        lines.append(f"| {MODELS[name].title} | {m['constant_code_grid_share']:.2%} | "
+                     f"{m['outputs_grid_share'] / m['digits_grid_share']:.2f}× |")
+    return "\n".join(lines) + "\n"
 
 
 def headline(table: str) -> str:
@@ -174,6 +206,8 @@ def main():
               f"map 5-NN {metrics['models'][name]['map_knn5']:.3f}")
     for size in sorted({model.code_size() for name, model in models.items() if name in SEED_RECIPE}):
         metrics["pca"][str(size)] = score(PCA(train_x, size), test_x, 0.0)
+    metrics["code_sizes"] = code_size_curve(train_x, test_x, args.checkpoints)
+    metrics["checkerboard"] = {name: checkerboard_scores(models[name], test_x) for name in CHECKERBOARD_MODELS}
 
     table = markdown_tables(metrics)
     (args.checkpoints / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
@@ -183,6 +217,7 @@ def main():
         splice(args.readme, "metrics", table)
     if README.exists():
         splice(README, "results", headline(table))
+        splice(README, "lessons", lessons_tables(metrics))
 
     args.figures.mkdir(parents=True, exist_ok=True)
     picks = torch.stack([(test_y == digit).nonzero()[0, 0] for digit in range(10)])  # the first of each digit

@@ -11,6 +11,10 @@ The page runs the files with ONNX Runtime Web (ae/web/static/ort/).
 `models.json` beside them records each file's SHA-256 and the checkpoint it came from, so a test can tell when
 a checkpoint was retrained and its export was not redone.
 
+The code-size lesson (ae.lessons) has a graph per code size, `code-size-<n>.onnx`: `digits` to the linear
+autoencoder's reconstructions with an n-number code (`autoencoder`) and PCA's with n components fit on the training
+digits (`pca`), listed in `code-sizes.json`; the page fetches a size's file when the visitor picks it.
+
     python -m ae.export            # re-export every model from checkpoints/, and the Train tab's files
 
 The Train tab's files (each model's training step, its forward pass with weights as inputs, the starting weights
@@ -27,12 +31,15 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .checkpoints import CHECKPOINT_DIR, file_sha256, load_pretrained, weights_path
-from .models import MODELS, Autoencoder, PlainAE2D
+from .checkpoints import CHECKPOINT_DIR, file_sha256, load_checkpoint, load_pretrained, weights_path
+from .data import load_mnist
+from .models import CODE_SIZES, MODELS, Autoencoder, PlainAE2D, linear_of_size
+from .pca import PCA
 from .preprocess import FIELD
 
 MODELS_DIR = Path(__file__).resolve().parent / "web" / "static" / "models"
 MANIFEST = MODELS_DIR / "models.json"
+CODE_SIZE_MANIFEST = MODELS_DIR / "code-sizes.json"
 OPSET = 20
 HALF_WEIGHTS = {PlainAE2D.name}  # decoders whose largest weights are stored in float16
 HALF_FROM = 200_000  # numbers in a weight matrix, from which it is stored so
@@ -50,6 +57,21 @@ class _Part(nn.Module):
         return self.model.encode(x) if self.part == "encoder" else self.model.decode(x)
 
 
+class _CodeSizePair(nn.Module):
+    """The code-size lesson at one size: a digit through the linear autoencoder and through PCA, side by side."""
+
+    def __init__(self, autoencoder: Autoencoder, pca: PCA):
+        super().__init__()
+        self.autoencoder = autoencoder.eval()
+        self.register_buffer("mean", pca.mean.float())
+        self.register_buffer("basis", pca.basis.float())
+
+    def forward(self, digits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        centred = digits.flatten(1) - self.mean
+        pca = ((centred @ self.basis) @ self.basis.T + self.mean).clamp(0, 1).reshape(digits.shape)
+        return self.autoencoder(digits), pca
+
+
 def parts(name: str) -> list[str]:
     """The parts of a model the page needs: both for the Draw tab's, the decoder alone for the others."""
     return list(PARTS) if MODELS[name].in_draw_tab else ["decoder"]
@@ -58,15 +80,39 @@ def parts(name: str) -> list[str]:
 def to_onnx(model: Autoencoder, part: str, half: bool = False) -> bytes:
     """One part of `model` as an ONNX model (bytes), batch size left open; with `half`, weights in float16."""
     example = torch.rand(2, 1, FIELD, FIELD) if part == "encoder" else torch.randn(2, *model.code_shape)
+    return strip_debug_info(exported(_Part(model, part), example, [PARTS[part][0]], [PARTS[part][1]]), half)
+
+
+def exported(module: nn.Module, example: torch.Tensor, inputs: list[str], outputs: list[str]) -> bytes:
+    """`module` as ONNX bytes, its one input's batch size left open, weights stored inside the one file."""
     batch = torch.export.Dim("batch", min=1, max=4096)
     buffer = io.BytesIO()
     with warnings.catch_warnings():  # the exporter's progress notes are not the caller's business
         warnings.simplefilter("ignore")
-        program = torch.onnx.export(_Part(model, part), (example,), dynamo=True, opset_version=OPSET,
-                                    input_names=[PARTS[part][0]], output_names=[PARTS[part][1]],
-                                    dynamic_shapes=({0: batch},), verbose=False, optimize=True)
-    program.save(buffer)  # weights stored inside the one file
-    return strip_debug_info(buffer.getvalue(), half)
+        program = torch.onnx.export(module, (example,), dynamo=True, opset_version=OPSET, input_names=inputs,
+                                    output_names=outputs, dynamic_shapes=({0: batch},), verbose=False, optimize=True)
+    program.save(buffer)
+    return buffer.getvalue()
+
+
+def code_size_pair(size: int, pca: PCA, directory: Path = CHECKPOINT_DIR) -> nn.Module:
+    """The code-size lesson's module at `size`: the committed linear autoencoder of that size and `pca` kept to it."""
+    return _CodeSizePair(load_checkpoint(linear_of_size(size).name, directory), pca.leading(size))
+
+
+def export_code_sizes(directory: Path = MODELS_DIR) -> dict:
+    """Write the code-size lesson's graphs, one per size, and their manifest; returns the manifest."""
+    pca = PCA(load_mnist(train=True)[0], max(CODE_SIZES))
+    manifest = {}
+    for size in CODE_SIZES:
+        path = directory / f"code-size-{size}.onnx"
+        path.write_bytes(strip_debug_info(exported(code_size_pair(size, pca), torch.rand(2, 1, FIELD, FIELD),
+                                                   ["digits"], ["autoencoder", "pca"])))
+        manifest[str(size)] = {"file": path.name, "sha256": file_sha256(path), "bytes": path.stat().st_size,
+                               "checkpoint_sha256": file_sha256(weights_path(linear_of_size(size).name))}
+        print(f"{path.name}: {path.stat().st_size:,} bytes")
+    (directory / CODE_SIZE_MANIFEST.name).write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
 
 
 def strip_debug_info(onnx_bytes: bytes, half: bool = False) -> bytes:
@@ -126,6 +172,7 @@ def files(manifest: dict) -> list[dict]:
 def main():
     argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     export_all()
+    export_code_sizes()
     from .export_training import export_training  # the Train tab's files: static/train/
     export_training()
 

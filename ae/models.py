@@ -167,9 +167,27 @@ class LinearAE(Autoencoder):
 
     def __init__(self):
         super().__init__()
-        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(FIELD * FIELD, 32), nn.ReLU())
-        self.decoder = nn.Sequential(nn.Linear(32, FIELD * FIELD), nn.Sigmoid(), nn.Unflatten(1, (1, FIELD, FIELD)))
+        size = self.code_size()
+        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(FIELD * FIELD, size), nn.ReLU())
+        self.decoder = nn.Sequential(nn.Linear(size, FIELD * FIELD), nn.Sigmoid(), nn.Unflatten(1, (1, FIELD, FIELD)))
         start_well(self, **self.start)
+
+
+# The code-size lesson: the linear model with codes of these sizes (32 is the Draw tab's own), each trained by
+# the linear model's recipe, beside PCA of the same size (ae.lessons).
+CODE_SIZES = (2, 4, 8, 16, 32, 64, 128)
+
+
+def linear_of_size(size: int) -> type[LinearAE]:
+    """The linear model with a `size`-number code: LinearAE itself for 32, a twin named "linear-<size>" else."""
+    if size == LinearAE.code_size():
+        return LinearAE
+    return type(f"LinearAE{size}", (LinearAE,), {
+        "name": f"linear-{size}", "title": f"Linear (784 → {size} → 784)", "short_title": f"Linear, {size}",
+        "blurb": f"The linear model with a {size}-number code.", "code_shape": (size,), "in_draw_tab": False})
+
+
+CODE_SIZE_MODELS: dict[str, type[Autoencoder]] = {cls.name: cls for cls in map(linear_of_size, CODE_SIZES)}
 
 
 def _conv_encoder() -> nn.Sequential:
@@ -338,9 +356,10 @@ DRAW_TAB_MODELS = [name for name, model in MODELS.items() if model.in_draw_tab] 
 def build(name: str, training_images: torch.Tensor | None = None) -> Autoencoder:
     """A fresh model by registry name: as constructed, for weights to be loaded into, or, given training images
     (N, 1, 28, 28) in [0, 1], started as training starts it (`start_from`)."""
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
-    model = MODELS[name]()
+    known = MODELS | CODE_SIZE_MODELS
+    if name not in known:
+        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(known)}")
+    model = known[name]()
     if training_images is not None:
         model.start_from(training_images)
     return model

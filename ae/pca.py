@@ -21,6 +21,13 @@ class PCA(torch.nn.Module):
         super().__init__()
         self.mean, self.basis, _ = principal_axes(train_images, components)
 
+    def leading(self, components: int) -> "PCA":
+        """The same fit kept to its first `components` components: PCA of that size, without fitting again."""
+        smaller = PCA.__new__(PCA)
+        torch.nn.Module.__init__(smaller)
+        smaller.mean, smaller.basis = self.mean, self.basis[:, :components]
+        return smaller
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         flat = x.flatten(1).double() - self.mean
         return (flat @ self.basis @ self.basis.T + self.mean).clamp(0, 1).float().reshape(x.shape)

@@ -2,6 +2,7 @@
 
     python -m ae.train --model all --seed 0            # everything, about an hour on 2 CPU cores
     python -m ae.train --model conv --epochs 2         # one model, shorter
+    python -m ae.train --model code-sizes              # the linear model at every code size (ae.lessons)
 
 Every model trains in a process of its own on one thread, `--jobs` of them side by side (one per core). One
 thread because the thread count changes the order in which PyTorch adds, and so the weights' last bits: with it
@@ -40,7 +41,7 @@ from tqdm import tqdm
 from .checkpoints import CHECKPOINT_DIR, CheckpointError, read_card, save_checkpoint
 from .data import load_mnist
 from .metrics import bce_sum_per_image, negative_elbo_per_image
-from .models import MODELS, Autoencoder, build
+from .models import CODE_SIZE_MODELS, MODELS, Autoencoder, build
 from .noise import add_noise
 from .optim import Adam, one_cycle
 
@@ -74,6 +75,11 @@ RECIPES = {
     "vae": Recipe(epochs=60, batch_size=128, max_lr=2e-3, loss="elbo"),
     "ae2d": Recipe(epochs=60, batch_size=128, max_lr=2e-3, loss="bce"),
 }
+
+
+def recipe_of(name: str) -> Recipe:
+    """A model's recipe: its own, or for the linear model at another code size, the linear model's."""
+    return RECIPES[name] if name in RECIPES else RECIPES[MODELS["linear"].name]
 
 
 def eval_noise(recipe: Recipe) -> float:
@@ -322,7 +328,9 @@ def longest_first(names: list[str], directory: Path = CHECKPOINT_DIR) -> list[st
 
 def main(argv: list[str] | None = None):
     parser = argparse.ArgumentParser(description="Train the MNIST autoencoders and write checkpoints/.")
-    parser.add_argument("--model", choices=[*MODELS, "all"], default="all", help="which model (default: all)")
+    parser.add_argument("--model", choices=[*MODELS, "all", *CODE_SIZE_MODELS, "code-sizes"], default="all",
+                        help="which model: all is the app's six; code-sizes the linear model at every code size "
+                             "(default: all)")
     parser.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs (default: recipe)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--limit", type=int, default=None,
@@ -339,11 +347,13 @@ def main(argv: list[str] | None = None):
         print(f"A shortened run (--epochs/--limit): checkpoints go to {out}, not {CHECKPOINT_DIR}; "
               "--out chooses the folder.")
 
-    names = longest_first(list(MODELS)) if args.model == "all" else [args.model]
+    groups = {"all": longest_first(list(MODELS)),
+              "code-sizes": [name for name in CODE_SIZE_MODELS if name not in MODELS]}
+    names = groups.get(args.model, [args.model])
     with side_by_side(min(args.jobs, len(names))) as pool:
         runs = {}
         for name in names:
-            recipe = RECIPES[name]
+            recipe = recipe_of(name)
             if args.epochs:
                 recipe = Recipe(**{**asdict(recipe), "epochs": args.epochs})
             runs[name] = pool.submit(train_and_save, name, recipe, args.seed, args.device, out, args.limit)

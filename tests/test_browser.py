@@ -604,3 +604,33 @@ def test_a_phone_draws_with_a_finger_and_sees_the_outputs_on_one_screen(browser,
     finally:
         phone.close()
     assert phone.errors == []
+
+
+@pytest.mark.parametrize("device", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_lessons_panel_on_a_desktop_and_a_phone(browser, server, device):
+    """Below the noise sweep: pick a code size and see the digit through both codes, the chart ringing it; the
+    decoders' pictures drawn; nothing wider than the screen; its files fetched only once it comes near the screen."""
+    visitor = Visitor(browser, server[0], device)
+    try:
+        page = visitor.page
+        visitor.timed(lambda: page.locator("#examples button").nth(5).click(), DRAW_PANELS)
+        if device is PHONE:  # a phone's screen ends above the panel: nothing of it fetched yet
+            assert not any("code-size-" in url for url in visitor.requests)
+        page.locator("#lessons").scroll_into_view_if_needed()
+        expect(page.locator("#code-size-ae img")).to_have_attribute("src", INLINE, timeout=TIMEOUT)
+        page.get_by_label("64", exact=True).check()
+        expect(page.locator("#code-size-ae-caption")).to_contain_text("784 → 64 → 784", timeout=TIMEOUT)
+        expect(page.locator("#code-size-pca-caption")).to_contain_text("PCA, 64 components")
+        page.wait_for_function("aeStudio.lessons.last.size === 64 && aeStudio.lessons.last.pca_mse != null",
+                               timeout=TIMEOUT)
+        expect(page.locator("#code-size-chart circle[fill=none]")).to_have_count(2)  # your digit's two rings
+        expect(page.locator("#code-size-ae-mse")).to_contain_text("MSE")
+        expect(page.locator(".cells canvas")).to_have_count(4 + 4 + 8, timeout=TIMEOUT)
+        expect(page.locator("#checkerboard-conv")).to_contain_text("repeats every 2 pixels")
+        width = page.viewport_size["width"]
+        assert page.evaluate("document.querySelector('#lessons').getBoundingClientRect().right") <= width
+        page.locator("#lessons").screenshot(path=str(SCREENSHOTS / f"lessons-{device['viewport']['width']}"
+                                                                   f"-{server[1]}.png"))
+    finally:
+        visitor.close()
+    assert visitor.errors == []

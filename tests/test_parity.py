@@ -2,7 +2,8 @@
 Web), and the same drawing and noise are sent to the public `/draw`; every panel must agree within 2/255 per
 pixel, every metric and every point of the noise sweep within 1%. The Latent tab likewise: the digit the page
 decodes under the pointer and from the sliders, for every model, against the server's. Then the page with
-WebAssembly blocked: it must fall back to the server and still paint every panel, with no page error.
+WebAssembly blocked: it must fall back to the server and still paint every panel, with no page error. And the
+lessons panel, which only the page computes, against the library.
 """
 
 import base64
@@ -11,15 +12,21 @@ import itertools
 
 import numpy as np
 import pytest
+import torch
 from gradio_client import Client
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
 from ae.bench.browser import ONE, SEVEN, STILL, ZIGZAG, Visitor, launch, served_app
-from ae.models import MODELS
+from ae.checkpoints import load_checkpoint, load_pretrained
+from ae.lessons import decoder_responses
+from ae.models import CODE_SIZES, MODELS, linear_of_size
+from ae.pca import PCA
 from ae.web import latent_tab
+from ae.web.common import as_pixels
 from ae.web.dataurl import read_png_data_url
 from ae.web.draw_tab import HEAT, MODEL_NAMES
+from ae.web.lessons_view import lessons_config
 
 TIMEOUT = 20_000
 PIXELS = 2  # of 255: the most a panel's pixel may differ between the page and the server
@@ -211,3 +218,43 @@ def test_with_webassembly_blocked_the_latent_tab_asks_the_server(served, browser
     assert np.abs(np.array(painted["pixels"]).reshape(28, 28) - expected).max() == 0
     visitor.close()
     assert [error for error in visitor.errors if "/ort/" not in error and "Failed to load resource" not in error] == []
+
+
+def test_the_lessons_panel_computes_what_the_library_computes(served, browser, mnist_train):
+    """The lessons panel: the visitor's digit through the linear autoencoder and PCA at every code size, and each
+    strided decoder on a constant code, an empty one and single cells, computed in the page (ONNX Runtime Web)
+    against the library (the committed checkpoints, PCA in float64, ae.lessons.decoder_responses) within 2/255;
+    and the panel asks the server for no event."""
+    visitor = Visitor(browser, served)
+    page = visitor.page
+    expect(page.locator("#draw-view")).to_have_attribute("data-engine", "page", timeout=TIMEOUT)
+    page.locator("#examples button").nth(3).click()
+    page.wait_for_function("aeStudio.last && aeStudio.last.clean && !aeStudio.busy()", timeout=TIMEOUT)
+    asked = len(visitor.requests)
+    page.locator("#lessons").scroll_into_view_if_needed()
+    digit = torch.tensor(page.evaluate("Array.from(aeStudio.digit())")).reshape(1, 1, 28, 28)
+    pca = PCA(mnist_train[0], max(CODE_SIZES))
+    for size in CODE_SIZES:
+        page.get_by_label(str(size), exact=True).check()
+        page.wait_for_function(f"aeStudio.lessons.last?.size === {size} && aeStudio.lessons.last.pca_mse != null "
+                               "&& !aeStudio.lessons.busy()", timeout=TIMEOUT)
+        last = page.evaluate("aeStudio.lessons.last")
+        with torch.no_grad():
+            expected = {"ae": load_checkpoint(linear_of_size(size).name)(digit), "pca": pca.leading(size)(digit)}
+        for key, picture in expected.items():
+            painted = png(page.locator(f"#code-size-{key} img").get_attribute("src"))[..., 0]
+            assert np.abs(painted - as_pixels(picture[0, 0].numpy()).astype(int)).max() <= PIXELS, (size, key)
+            mse = last["autoencoder_mse" if key == "ae" else "pca_mse"]
+            assert mse == pytest.approx(((picture - digit) ** 2).mean().item(), rel=RELATIVE), (size, key)
+    page.wait_for_function("aeStudio.lessons.responses !== null", timeout=TIMEOUT)
+    responses = page.evaluate("""Object.fromEntries(Object.entries(aeStudio.lessons.responses).map(([name, r]) =>
+        [name, {constant: Array.from(r.constant), empty: Array.from(r.empty),
+                cells: r.cells.map((c) => Array.from(c))}]))""")
+    for model in lessons_config()["checkerboard"]:
+        expected = decoder_responses(load_pretrained(model["name"]), model["cell_value"])
+        for key, picture in expected.items():
+            painted = np.array(responses[model["name"]][key]).reshape(picture.shape)
+            assert np.abs(painted - picture.numpy()).max() <= PIXELS / 255, (model["name"], key)
+    assert [url for url in visitor.requests[asked:] if "/gradio_api/queue" in url or "/run/" in url] == []
+    assert visitor.errors == []
+    visitor.close()

@@ -7,11 +7,14 @@ import sys
 from pathlib import Path
 
 import gradio
+import pytest
 import torch
 import torchvision
 
 from ae.bench import readme_summary, readme_table
-from ae.evaluate import headline
+from ae.checkpoints import load_pretrained
+from ae.evaluate import code_size_curve, headline, lessons_tables
+from ae.lessons import CHECKERBOARD_MODELS, checkerboard_scores
 from ae.models import MODELS
 from ae.seeds import readme_table as seeds_table
 from ae.seeds import recipe_record
@@ -85,6 +88,20 @@ def test_the_result_tables_are_the_evaluation_output():
     table = (REPO / "checkpoints" / "metrics.md").read_text()
     assert f"<!-- metrics:start -->\n{table}<!-- metrics:end -->" in (DOCS / "training.md").read_text()
     assert f"<!-- results:start -->\n{headline(table)}<!-- results:end -->" in README
+
+
+def test_the_lessons_tables_are_what_the_committed_models_measure(mnist_train, mnist_test):
+    """The code-size and checkerboard tables: measured afresh on the committed checkpoints, the figures
+    `python -m ae.evaluate` recorded, and the README's table theirs."""
+    metrics = json.loads((REPO / "checkpoints" / "metrics.json").read_text())
+    fresh = code_size_curve(mnist_train[0], mnist_test[0])
+    assert fresh["sizes"] == metrics["code_sizes"]["sizes"]
+    for key in ("autoencoder", "pca"):
+        assert fresh[key] == pytest.approx(metrics["code_sizes"][key], rel=1e-5), f"{key}: run `python -m ae.evaluate`"
+    for name in CHECKERBOARD_MODELS:
+        assert checkerboard_scores(load_pretrained(name), mnist_test[0]) == pytest.approx(
+            metrics["checkerboard"][name], rel=1e-5), name
+    assert f"<!-- lessons:start -->\n{lessons_tables(metrics)}<!-- lessons:end -->" in README
 
 
 def test_the_speed_tables_are_the_benchmark_output():

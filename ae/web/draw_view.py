@@ -24,11 +24,12 @@ ENGINE_NOTES = {
     "yours_page": "Computed in your browser, with the model you trained in the Train tab in place of the committed "
                   "one.",
 }
-# The page's arithmetic, then the Draw tab and the Latent tab (and names for Gradio's radio groups), loaded before
-# the views' scripts run. draw.js loads ONNX Runtime Web itself, so that a runtime that cannot load leaves the page
-# on the server's answers, not broken.
+# The page's arithmetic, then the Draw tab, the Latent tab, the lessons panel and the Train tab (and names for
+# Gradio's radio groups), loaded before the views' scripts run. draw.js loads ONNX Runtime Web itself, so that a
+# runtime that cannot load leaves the page on the server's answers, not broken.
 HEAD = "".join(f'<script src="{STATIC_URL}{name}"></script>'
-               for name in ("digit.js", "charts.js", "draw.js", "latent.js", "train.js", "gradio_fixes.js"))
+               for name in ("digit.js", "charts.js", "draw.js", "latent.js", "lessons.js", "train.js",
+                            "gradio_fixes.js"))
 
 
 def runtime_sha256() -> str:

@@ -1,4 +1,5 @@
-/* Small SVG line charts, drawn in the page: the Draw tab's noise sweep and the Train tab's live curves.
+/* Small SVG line charts, drawn in the page: the Draw tab's noise sweep, the Train tab's live curves and the
+ * code-size lesson's error against code size.
  *
  * Plain SVG because the page repaints them on every update (a Vega plot took 150-400 ms a redraw); every point
  * carries its value as a tooltip. The server draws the same charts for the runs it trains (ae/web/charts.py).
@@ -23,24 +24,32 @@
     return [1, 2, 2.5, 5, 10].map((s) => s * power).find((v) => v >= value);
   }
 
-  /* Lines ({label, colour, xs, ys, tips}) over x in [0, xEnd] and y from 0 up to a tidy number above every value,
-   * with dashed rules ({at, tip, vertical}) and a legend (`legendRule` names the rules there): [legend, svg]. */
-  function lineChart({lines, xEnd, xLabel, yLabel, rules = [], legendRule = null, xTicks = 6}) {
+  /* Lines ({label, colour, xs, ys, tips, style}) over x from xStart to xEnd and y from 0 up to a tidy number above
+   * every value, with dashed rules ({at, tip, vertical}) and a legend (`legendRule` names the rules there):
+   * [legend, svg]. A line's style: "line" (joined dots, the default), "dots" alone, or "rings" (larger, hollow: a
+   * mark on the chart). With `log`, both axes are logarithmic (x from xStart, y between the powers of ten around
+   * the values) and `xTicks` lists the ticks' values. */
+  function lineChart({lines, xStart = 0, xEnd, xLabel, yLabel, rules = [], legendRule = null, xTicks = 6, log = false}) {
     const values = lines.flatMap((line) => line.ys).concat(rules.filter((r) => !r.vertical).map((r) => r.at));
-    const yTop = niceCeiling(Math.max(...values, 1e-6));
-    const xOf = (x) => LEFT + x / xEnd * (WIDTH - LEFT - RIGHT);
-    const yOf = (y) => HEIGHT - BOTTOM - Math.min(y, yTop) / yTop * (HEIGHT - TOP - BOTTOM);
+    const scale = log ? Math.log10 : (v) => v;
+    const [yBottom, yTop] = log ? [10 ** Math.floor(Math.log10(Math.min(...values))), 10 ** Math.ceil(Math.log10(Math.max(...values)))]
+      : [0, niceCeiling(Math.max(...values, 1e-6))];
+    const xOf = (x) => LEFT + (scale(x) - scale(xStart)) / (scale(xEnd) - scale(xStart)) * (WIDTH - LEFT - RIGHT);
+    const yOf = (y) => HEIGHT - BOTTOM - (scale(Math.min(Math.max(y, yBottom), yTop)) - scale(yBottom))
+      / (scale(yTop) - scale(yBottom)) * (HEIGHT - TOP - BOTTOM);
     const svg = node("svg", {viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: "img", "aria-label": `${yLabel} against ${xLabel}`});
     const group = svg.appendChild(node("g", {"font-size": 14, fill: INK}));
-    for (let k = 0; k <= 5; k++) {
-      const v = +(yTop * k / 5).toPrecision(6), y = yOf(v).toFixed(1);
+    const yTicks = log ? Array.from({length: Math.round(Math.log10(yTop / yBottom)) + 1}, (_, k) => +(yBottom * 10 ** k).toPrecision(6))
+      : Array.from({length: 6}, (_, k) => +(yTop * k / 5).toPrecision(6));
+    for (const v of yTicks) {
+      const y = yOf(v).toFixed(1);
       group.append(node("line", {x1: LEFT, y1: y, x2: WIDTH - RIGHT, y2: y, stroke: "#ddd"}),
                    node("text", {x: LEFT - 6, y: (+y + 4).toFixed(1), "text-anchor": "end"}, String(v)));
     }
-    for (let k = 0; k < xTicks; k++) {
-      const x = +(xEnd * k / (xTicks - 1)).toPrecision(6);
+    const xValues = Array.isArray(xTicks) ? xTicks
+      : Array.from({length: xTicks}, (_, k) => +(xStart + (xEnd - xStart) * k / (xTicks - 1)).toPrecision(6));
+    for (const x of xValues)
       group.append(node("text", {x: xOf(x).toFixed(1), y: HEIGHT - BOTTOM + 18, "text-anchor": "middle"}, String(x)));
-    }
     for (const rule of rules) {
       const [x1, y1, x2, y2] = rule.vertical ? [xOf(rule.at), TOP, xOf(rule.at), HEIGHT - BOTTOM]
         : [LEFT, yOf(rule.at), WIDTH - RIGHT, yOf(rule.at)];
@@ -49,9 +58,12 @@
     }
     for (const line of lines) {
       const points = line.xs.map((x, i) => [xOf(x).toFixed(1), yOf(line.ys[i]).toFixed(1)]);
-      group.append(node("polyline", {fill: "none", stroke: line.colour, "stroke-width": 2,
-                                     points: points.map((p) => p.join(",")).join(" ")}));
-      points.forEach(([x, y], i) => group.append(node("circle", {cx: x, cy: y, r: 3, fill: line.colour}, tip(line.tips[i]))));
+      if ((line.style ?? "line") === "line")
+        group.append(node("polyline", {fill: "none", stroke: line.colour, "stroke-width": 2,
+                                       points: points.map((p) => p.join(",")).join(" ")}));
+      const dot = line.style === "rings" ? {r: 7, fill: "none", stroke: line.colour, "stroke-width": 2.5}
+        : {r: line.style === "dots" ? 5 : 3, fill: line.colour};
+      points.forEach(([x, y], i) => group.append(node("circle", {cx: x, cy: y, ...dot}, tip(line.tips[i]))));
     }
     svg.append(node("text", {x: (LEFT + WIDTH - RIGHT) / 2, y: HEIGHT - 4, "text-anchor": "middle", "font-size": 14, fill: INK}, xLabel),
                node("text", {transform: `translate(14 ${(TOP + HEIGHT - BOTTOM) / 2}) rotate(-90)`, "text-anchor": "middle",
