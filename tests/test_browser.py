@@ -172,7 +172,10 @@ def test_every_tab_passes_axe_core_before_and_after_use(browser, server, device)
         assert serious_violations(page) == [], "the Draw tab, empty"
         visitor.timed(lambda: visitor.stroke(SEVEN), DRAW_PANELS)
         page.get_by_text("Error maps: where each output differs").click()
-        assert serious_violations(page) == [], "the Draw tab, drawn on"
+        page.locator("#lessons").scroll_into_view_if_needed()
+        expect(page.locator("#code-size-pca img")).to_have_attribute("src", INLINE, timeout=TIMEOUT)
+        expect(page.locator(".cells canvas")).to_have_count(16, timeout=TIMEOUT)
+        assert serious_violations(page) == [], "the Draw tab, drawn on, its lessons panel painted"
         page.get_by_role("tab", name="Latent space").click()
         page.wait_for_function("aeStudio.latent.model() === 'vae'", timeout=TIMEOUT)
         expect(page.locator("#interpolation img")).to_have_attribute("src", INLINE, timeout=TIMEOUT)

@@ -146,6 +146,10 @@ def test_with_webassembly_blocked_the_server_paints_every_panel(served, browser)
     assert page_shows["source"] == "server"
     drawing = page.evaluate("document.querySelector('#sketch canvas').toDataURL('image/png')")
     assert_same(page_shows, client.predict(drawing, "gaussian", 0.3, 0, True, api_name="/draw"), "fallback")
+    page.locator("#lessons").scroll_into_view_if_needed()  # the lessons panel, the page's alone, says it cannot
+    expect(page.locator("#code-size-note")).to_contain_text("cannot run the models here", timeout=TIMEOUT)
+    expect(page.locator("#checkerboard-note")).to_contain_text("cannot run the models here")
+    expect(page.locator("#code-size-chart svg")).to_be_visible()
     visitor.close()
     assert [error for error in visitor.errors if "/ort/" not in error and "Failed to load resource" not in error] == []
 

@@ -29,12 +29,16 @@
     const outputs = await (await sessionOf(n)).run({digits: new ort.Tensor("float32", clean, [1, 1, D.FIELD, D.FIELD])});
     if (n !== size || clean !== digit) return;  // the visitor moved on while it ran: the newer request paints
     paintCodeSize(n, {autoencoder: outputs.autoencoder.data, pca: outputs.pca.data, clean});
-  }, (error) => {
-    console.warn("ae-studio: the code-size lesson cannot run in this page:", error);
+  }, unavailable);
+  /* This panel is the page's alone: where the models cannot run in the browser, it says so and keeps its figures. */
+  function unavailable(error) {
+    console.warn("ae-studio: the lessons panel cannot compute in this page:", error);
     state("unavailable");
-    text("code-size-note", "Your digit's pictures need the models in your browser, which cannot run here; the chart "
-         + "shows the test set's figures.");
-  });
+    text("code-size-note", "Your digit's pictures are computed by your browser, which cannot run the models here; "
+         + "the chart shows the test set's figures.");
+    text("checkerboard-note", "The decoders' pictures are computed by your browser, which cannot run the models here; "
+         + "the figures under each are the test set's.");
+  }
   function paintCodeSize(n, result) {
     const last = studio.lessons.last = {size: n, ...(result || {})};
     for (const key of ["autoencoder", "pca"]) {
@@ -137,7 +141,7 @@
         near = entries.some((entry) => entry.isIntersecting);
         if (!near) return;
         update();
-        if (!started) { started = true; checkerboards().catch((error) => console.warn("ae-studio: checkerboards:", error)); }
+        if (!started) { started = true; checkerboards().catch(unavailable); }
       }, {rootMargin: "300px"}).observe(element);
     },
   };
