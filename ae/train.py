@@ -213,7 +213,7 @@ def training_steps(model: Autoencoder, images, optimizer, generator: torch.Gener
     """The training loop: batch after batch, epoch after epoch, one optimizer step each; yields each step's loss.
 
     Everyone who trains on the server runs this loop: `python -m ae.train` and the seed study (train_run) for a
-    recipe's epochs under ae.optim's Adam and one-cycle schedule, the Train tab's server runs (ae.web.train_tab) for
+    recipe's epochs under ae.optim's Adam and one-cycle schedule, the Train tab's server runs (ae.web.train_runs) for
     a time budget, reporting as they go (the visitor's page runs ae.step's exported step instead). The caller sets
     the pace, the learning rate between steps and when to stop. `images` are digits in
     [0, 1], or as stored (uint8, a DigitFile's), made [0, 1] a batch at a time; each epoch takes them in a fresh

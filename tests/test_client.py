@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from gradio_client import Client
 
-from ae.bench import run_started
+from ae.bench.common import run_started
 from ae.models import MODELS
 from ae.web import common, draw_tab, latent_tab
+from ae.web.common import read_pad
 from ae.web.dataurl import png_data_url, read_png_data_url
-from ae.web.pad import read_pad
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from ae import sketch_to_mnist
-from ae.bench import sample_drawing
+from ae.bench.common import sample_drawing
 from ae.noise import page_noise
 from ae.web import common, draw_tab
 from ae.web.dataurl import read_png_data_url

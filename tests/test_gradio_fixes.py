@@ -1,8 +1,10 @@
 """Each workaround in ae/gradio_fixes.py, with the detail of Gradio (or glibc) it relies on checked by name:
 a Gradio upgrade that changes one fails here, not somewhere in the page."""
 
+import asyncio
 import inspect
 import platform
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -31,18 +33,57 @@ def test_inline_images_rely_on_image_data_taking_a_data_url():
         read_png_data_url({"url": "data:image/jpeg;base64,AAAA"})
 
 
-def test_bad_payloads_reach_the_callback_instead_of_a_generic_error():
-    slider, strict = gr.Slider(0, 1, elem_id="tolerant-test"), gr.Slider(0, 1, elem_id="strict-test")
+def test_an_event_as_sent_hands_an_odd_value_to_the_callback():
+    """AS_SENT (preprocess=False) leaves a value Gradio's own slider would refuse for the callback to read."""
+    with gr.Blocks() as demo:
+        slider, out = gr.Slider(0, 1), gr.Textbox()
+        slider.change(str, slider, out, **gradio_fixes.AS_SENT)
+        slider.input(str, slider, out)
+    as_sent, checked = demo.fns.values()
+    assert asyncio.run(demo.preprocess_data(as_sent, [7], None)) == [7]
+    assert asyncio.run(demo.preprocess_data(as_sent, ["x"], None)) == ["x"]
     with pytest.raises(gr.Error):  # what Gradio itself does with a value outside the slider
-        slider.preprocess(7)
-    gradio_fixes.tolerate_bad_payloads(slider)
-    assert slider.preprocess(7) == 7 and slider.preprocess(0.5) == 0.5
-    with pytest.raises(gr.Error):  # other sliders keep Gradio's checks
-        strict.preprocess(7)
-    # A prop update (a new label) makes Gradio keep a session copy built from the class and the constructor's
-    # arguments (gradio/blocks.py, postprocess_data): it must stay tolerant.
-    copy = slider.__class__(**{**slider.constructor_args, "label": "z₁", "render": False})
-    assert copy.preprocess("a") == "a" and copy.preprocess(0.5) == 0.5
+        asyncio.run(demo.preprocess_data(checked, [7], None))
+
+
+def test_every_event_of_the_app_hands_its_inputs_as_sent():
+    """So that no Gradio check ends an event with a generic error: each callback reads what it is sent."""
+    from app import app
+    for block_fn in app.fns.values():
+        if block_fn.fn is not None and any(not isinstance(block, gr.State) for block in block_fn.inputs):
+            assert block_fn.preprocess is False, block_fn.name
+
+
+def test_a_described_component_tells_the_api_page_what_it_takes():
+    info = {"type": "string", "description": "a data URL"}
+    component = gradio_fixes.describe_api(gr.HTML(), info)
+    assert component.api_info() == info and gr.HTML().api_info() != info  # this instance only
+    with gr.Blocks() as demo:
+        gradio_fixes.describe_api(gr.HTML(elem_id="described"), info)
+    assert [block["api_info"] for block in demo.get_config_file()["components"]
+            if block["props"].get("elem_id") == "described"] == [info]  # where Gradio reads it
+
+
+GRADIO_ASSETS = Path(gr.__file__).parent / "templates" / "frontend" / "assets"
+OWN_CLASSES = {"bare", "pixel", "latent-panel", "caption", "blurb"}  # the app's own elem_classes and markup
+
+
+def test_every_gradio_class_app_css_styles_is_still_gradios():
+    """The canary of app.css's "Gradio's own markup" section: every class it names that is not the app's own
+    is a class of Gradio's front end (in its stylesheets), so a Gradio that renames one fails here."""
+    section = (REPO / "ae" / "web" / "static" / "app.css").read_text().split("---------- Gradio's own markup")[1]
+    section = re.sub(r"/\*.*?\*/", "", "/*" + section, flags=re.S)  # the rules, not their comments
+    named = set(re.findall(r"\.([a-zA-Z_][\w-]*)", section)) - OWN_CLASSES
+    assert {"html-container", "form", "min_value", "show-api", "image-container", "empty"} <= named
+    stylesheets = "".join(path.read_text(errors="ignore") for path in GRADIO_ASSETS.glob("*.css"))
+    missing = [name for name in sorted(named) if f".{name}" not in stylesheets]
+    assert missing == [], f"Gradio no longer has these classes app.css styles: {missing}"
+
+
+def test_the_noise_controls_inputs_are_found_inside_their_blocks():
+    """The selectors draw.js reads the noise controls by (the browser tests use the controls through them)."""
+    assert gradio_fixes.control_inputs({"kind": "k", "amount": "a", "seed": "s"}) == {
+        "kind": "#k input:checked", "amount": "#a input[type=range]", "seed": "#s input"}
 
 
 MAPPED_BLOCK_SCRIPT = """

@@ -11,8 +11,9 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 from gradio_client.utils import QueueError
 
-from ae.bench import run_clients, sample_drawing
 from ae.bench.browser import free_port
+from ae.bench.common import sample_drawing
+from ae.bench.load import run_clients
 from ae.web.dataurl import png_data_url
 
 pytestmark = pytest.mark.slow  # a server under load

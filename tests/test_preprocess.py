@@ -3,8 +3,8 @@ import pytest
 from PIL import Image
 
 from ae import sketch_to_mnist
+from ae.web.common import read_pad
 from ae.web.dataurl import png_data_url
-from ae.web.pad import read_pad
 
 # Bounds measured on the first 200 test digits when they were set: mean 0.0048 / max 0.017 for the
 # original, mean 0.010-0.012 / max 0.032 for the redrawn canvases; bilinear rescaling blurs a little.

@@ -11,7 +11,7 @@ import pytest
 import torch
 import torchvision
 
-from ae.bench import readme_summary, readme_table
+from ae.bench.report import readme_summary, readme_table
 from ae.checkpoints import load_pretrained
 from ae.evaluate import code_size_curve, headline, lessons_tables
 from ae.lessons import CHECKERBOARD_MODELS, checkerboard_scores

@@ -18,7 +18,7 @@ import torch
 from ae import train
 from ae.checkpoints import file_sha256, read_card, weights_path
 from ae.models import MODELS, build
-from ae.web import common, draw_tab, train_tab
+from ae.web import common, draw_tab, train_pictures, train_runs, train_tab
 
 pytestmark = pytest.mark.slow  # training runs
 REPO = Path(__file__).resolve().parent.parent
@@ -58,9 +58,9 @@ def test_a_few_steps_stream_the_curves_the_digits_and_a_result(session):
     film = last[OUT["film"]]
     rows = len(session.latest["linear"].reports) + 1  # the digits, then one row per report (at most FILM_ROWS)
     assert film.dtype == np.uint8 and film.shape[0] == (rows * 29 - 1) * common.ROW_SCALE  # each row labelled
-    assert film.shape[1] > (train_tab.FILM_DIGITS * 29 - 1) * common.ROW_SCALE
+    assert film.shape[1] > (train_runs.FILM_DIGITS * 29 - 1) * common.ROW_SCALE
     assert "Test MSE on 1,000 test digits" in last[OUT["result"]]
-    assert f"{train_tab.committed_test_mse('linear'):.4f}" in last[OUT["result"]]
+    assert f"{train_runs.committed_test_mse('linear'):.4f}" in last[OUT["result"]]
     assert last[OUT["use_button"]].interactive is True and first[OUT["use_button"]].interactive is False
     reports = session.latest["linear"].reports
     assert reports[0].step == 0 and reports[0].train_loss is None and reports[-1].step == 20
@@ -93,8 +93,8 @@ def test_the_train_tab_runs_ae_trains_loop(monkeypatch):
         calls.append(kwargs)
         yield from train.training_steps(*args, **kwargs)
 
-    monkeypatch.setattr(train_tab, "training_steps", spy)
-    reports = list(train_tab.train_steps("denoise", "course", 60, max_steps=3))
+    monkeypatch.setattr(train_runs, "training_steps", spy)
+    reports = list(train_runs.train_steps("denoise", "course", 60, max_steps=3))
     assert reports[-1].step == 3
     assert calls == [{"batch_size": 20, "loss": "mse", "train_noise": (0.5, 0.5), "shuffle": False, "device": "cpu"}]
 
@@ -102,8 +102,8 @@ def test_the_train_tab_runs_ae_trains_loop(monkeypatch):
 def test_training_leaves_torch_dynamo_unimported():
     """The server keeps whatever a training imports: torch.optim and torchvision.datasets would bring in
     torch._dynamo and sympy (about 150 MB)."""
-    script = ("import sys; from ae.web import train_tab; "
-              "[r for r in train_tab.train_steps('conv', 'ours', 60, max_steps=3)]; "
+    script = ("import sys; from ae.web import train_runs; "
+              "[r for r in train_runs.train_steps('conv', 'ours', 60, max_steps=3)]; "
               "print(sorted(m for m in ('torch._dynamo', 'sympy', 'torchvision.datasets') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=True)
     assert result.stdout.strip() == "[]", result.stdout + result.stderr
@@ -184,7 +184,7 @@ def test_the_latent_tabs_models_train_but_stay_out_of_the_draw_tab(session):
 
 def test_a_model_not_yet_trained_shows_what_its_charts_will_hold(session):
     outputs = train_tab.show_model("conv", session)
-    assert (outputs[OUT["loss_chart"]], outputs[OUT["mse_chart"]]) == train_tab.EMPTY_CHARTS
+    assert (outputs[OUT["loss_chart"]], outputs[OUT["mse_chart"]]) == train_pictures.EMPTY_CHARTS
     assert "No run of" in outputs[OUT["film_caption"]] and outputs[OUT["film"]] is None
 
 
@@ -204,18 +204,18 @@ def test_every_kind_of_model_trains(session, name):
 
 def test_without_mnist_and_no_way_to_fetch_it_the_tab_says_what_to_run(session, monkeypatch):
     def missing(train):
-        raise train_tab.DataError("MNIST file data/MNIST/raw/train-images-idx3-ubyte is missing")
+        raise train_runs.DataError("MNIST file data/MNIST/raw/train-images-idx3-ubyte is missing")
 
     def offline():
         raise OSError("no route to host")
 
-    monkeypatch.setattr(train_tab, "DigitFile", missing)
-    monkeypatch.setattr(train_tab, "fetch_with_torchvision", offline)
-    train_tab.training_images.cache_clear()
+    monkeypatch.setattr(train_runs, "DigitFile", missing)
+    monkeypatch.setattr(train_runs, "fetch_with_torchvision", offline)
+    train_runs.training_images.cache_clear()
     try:
         updates = run("linear", "ours", session, max_steps=2)
     finally:
-        train_tab.training_images.cache_clear()
+        train_runs.training_images.cache_clear()
     assert len(updates) == 1 and "python -m ae.data" in updates[0][OUT["progress"]]
     assert "no route to host" in updates[0][OUT["progress"]] and session.runs == {}
 
@@ -234,13 +234,13 @@ def GPU(duration):
     return decorate
 spaces.GPU = GPU
 sys.modules["spaces"] = spaces
-from ae.web import train_tab
+from ae.web import train_runs
 assert lent == [("train_steps_on_gpu", 90)], lent  # a 60 s run asks for 90 s: within a visitor's 2 minutes
-assert list(train_tab.train_steps_on_gpu("linear", "ours", 60, max_steps=2))[-1].step == 2
+assert list(train_runs.train_steps_on_gpu("linear", "ours", 60, max_steps=2))[-1].step == 2
 """
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert inspect.isgeneratorfunction(train_tab.train_steps_on_gpu)  # off ZeroGPU, spaces.GPU changes nothing
+    assert inspect.isgeneratorfunction(train_runs.train_steps_on_gpu)  # off ZeroGPU, spaces.GPU changes nothing
 
 
 def test_a_visitor_whose_gpu_quota_is_spent_trains_on_the_cpu_and_is_told(session, monkeypatch):
@@ -269,7 +269,7 @@ def test_a_run_behind_another_waits_saying_its_place_and_wait_then_trains(sessio
 
 def _yield_across(queue, *args) -> None:
     """The GPU function in a process of its own, each Report pickled across as ZeroGPU sends what it yields."""
-    for report in train_tab.train_steps_on_gpu(*args):
+    for report in train_runs.train_steps_on_gpu(*args):
         queue.put(pickle.dumps(report))
     queue.put(None)
 

@@ -22,7 +22,7 @@ torch.cuda._lazy_init = lambda: asked.append("cuda") or lazy_init()
 sys.argv = ["app.py"]
 from app import LAUNCH_OPTIONS, app
 from gradio_client import Client
-from ae.bench import sample_drawing
+from ae.bench.common import sample_drawing
 from ae.web.dataurl import png_data_url
 app.launch(**LAUNCH_OPTIONS, prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
 client, drawing = Client(app.local_url, verbose=False), png_data_url(sample_drawing())

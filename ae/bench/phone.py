@@ -13,8 +13,9 @@ import time
 from pathlib import Path
 
 from ..web.draw_tab import MODEL_NAMES
-from . import PROBE_JS, percentiles, publish_scenario, scenario_main, slider_drag
 from .browser import DESKTOP, DRAW_PANELS, STROKES, Visitor, launch, served_app
+from .common import percentiles, publish_scenario, scenario_main
+from .page import PROBE_JS, slider_drag
 
 RESULTS = Path(__file__).resolve().parents[2] / "checkpoints" / "phone.json"
 PHONE = {"viewport": {"width": 412, "height": 915}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2.6}

@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 from ..readme import splice
-from . import README, cpu_seconds, percentiles, publish_scenario, scenario_main
 from .browser import DRAW_PANELS, SEVEN, Visitor, launch, served_app
+from .common import README, cpu_seconds, percentiles, publish_scenario, scenario_main
 
 RESULTS = Path(__file__).resolve().parents[2] / "checkpoints" / "train-page.json"
 PAGE_TRAIN_GOALS = {"linear": (30, 0.011), "conv": (60, 0.012)}  # our recipe: seconds, then test MSE on the slice

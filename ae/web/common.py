@@ -5,6 +5,7 @@ import functools
 import json
 from pathlib import Path
 
+import gradio as gr
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
@@ -13,7 +14,8 @@ from ..checkpoints import load_pretrained
 from ..data import mnist_sample, sample_picks  # noqa: F401 - the tabs take them from here
 from ..export import MANIFEST, PARTS
 from ..models import MODELS
-from ..preprocess import FIELD, UnreadableImage, sketch_to_mnist
+from ..preprocess import FIELD, Unreadable, UnreadableImage, sketch_to_mnist
+from .dataurl import read_image_data_url
 from .mapplot import TICK, font
 
 STATIC = Path(__file__).resolve().parent / "static"  # the page's own files; app.py has Gradio serve the folder
@@ -25,6 +27,14 @@ EMPTY_PROMPT = "Draw a digit on the pad, or pick an example beside it, to see wh
 def static_text(name: str) -> str:
     """One of the page's files in static/ (markup, style or script), as text."""
     return (STATIC / name).read_text()
+
+
+def page_panel(markup: str, styles: tuple[str, ...], js_on_load: str | None = None, **options) -> gr.HTML:
+    """A panel the page draws from its own files: a gr.HTML with `markup` and `styles` from static/, framed and
+    styled by nothing of Gradio's (the "bare" class, app.css); `options` are gr.HTML's (head, elem_id) or props
+    for the markup and script (config, ...)."""
+    return gr.HTML(value=None, html_template=static_text(markup), css_template="".join(map(static_text, styles)),
+                   js_on_load=js_on_load, apply_default_css=False, padding=False, elem_classes="bare", **options)
 
 
 @functools.cache
@@ -44,10 +54,24 @@ def pretrained() -> dict:
     return {name: load_pretrained(name).to(memory_format=torch.channels_last) for name in MODELS}
 
 
-def read_drawing(sketch) -> tuple[np.ndarray | None, str | None]:
-    """The drawing as a 28x28 digit, or None and the message to show instead."""
+def read_pad(payload) -> np.ndarray | Unreadable | None:
+    """What the pad (or an API caller) sent, as the image the callbacks take: None for an empty pad, the pixels
+    of an image data URL, or Unreadable saying why it is not one. A string is never a path."""
+    if isinstance(payload, (Unreadable, np.ndarray, Image.Image)):
+        return payload  # read already, or pixels a Python caller passes (sketch_to_mnist judges them)
+    if payload is None or payload == "":
+        return None
     try:
-        digit = sketch_to_mnist(sketch)
+        return read_image_data_url(payload)
+    except Exception as err:  # noqa: BLE001 - untrusted uploads fail in many ways; each gets the same answer
+        return Unreadable(str(err) if isinstance(err, UnreadableImage) else "it is not an image this app can read")
+
+
+def read_drawing(sketch) -> tuple[np.ndarray | None, str | None]:
+    """The drawing as a 28x28 digit (from what the pad sent, or the image read_pad made of it), or None and the
+    message to show instead."""
+    try:
+        digit = sketch_to_mnist(read_pad(sketch))
     except UnreadableImage as err:  # the app's own words on what is wrong with it
         return None, f"That image could not be read: {err}. Draw on the pad, or send a PNG or JPEG."
     except Exception:  # noqa: BLE001 - untrusted uploads fail in many ways, in the decoders' words: ours instead

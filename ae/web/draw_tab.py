@@ -27,7 +27,6 @@ from ..noise import NOISE_KINDS, page_noise
 from ..preprocess import FIELD
 from .common import as_pixels, mnist_sample, pretrained, read_drawing, sample_picks
 from .dataurl import png_data_url
-from .pad import read_pad
 
 MODEL_NAMES = DRAW_TAB_MODELS  # the Draw tab's, in order
 PIXEL_SCALE = 8  # 28 px shown as 224 px in the exported sheet
@@ -151,7 +150,7 @@ def draw_api(sketch: str, kind: str = "gaussian", amount: float = 0.0, seed: int
         URLs), outputs {model: PNG data URL}, metrics {model: {mse, psnr}}, sweep {amounts, mse {model: [...]}}
         or null, yours (models trained in the Train tab: none through the API)
     """
-    record = draw_update(read_pad(sketch), kind, amount, seed, sweep=sweep is True)
+    record = draw_update(sketch, kind, amount, seed, sweep=sweep is True)
     if not isinstance(sweep, bool):
         record["status"] += f" Sweep {sweep!r} is not true or false: no sweep."
     return record

@@ -9,8 +9,9 @@ the error maps and the noise sweep. static/draw.js paints both, from the page's 
 import gradio as gr
 
 from .charts import TAB10
-from .common import EMPTY_PROMPT, STATIC_URL, onnx_files, static_text
+from .common import EMPTY_PROMPT, STATIC_URL, onnx_files, page_panel
 from .draw_tab import page_config
+from .gradio_fixes import control_inputs
 from .pad import DRAWING_EVENT, DRAWING_WANTED_EVENT
 from .vendor import GZIPPED, SUMS
 
@@ -48,19 +49,16 @@ def view_config(kind: str, amount: float, seed: int, control_ids: dict[str, str]
             "drawing_wanted_event": DRAWING_WANTED_EVENT, "empty_prompt": EMPTY_PROMPT,
             "live_interval_ms": LIVE_INTERVAL_MS, "engine_notes": ENGINE_NOTES,
             "noise": {"kind": kind, "amount": amount, "seed": seed},
-            "noise_inputs": {"kind": f"#{control_ids['kind']} input:checked",
-                             "amount": f"#{control_ids['amount']} input[type=range]",
-                             "seed": f"#{control_ids['seed']} input"}}
+            "noise_inputs": control_inputs(control_ids)}
 
 
 def draw_view(config: dict) -> gr.HTML:
     """The status, outputs and inputs; its value is the server's latest record, its "fallback" event asks for one."""
-    return gr.HTML(value=None, html_template=static_text("draw.html"), css_template=static_text("draw.css"),
-                   js_on_load=f'aeStudio.mount(element, props, watch, () => trigger("{FALLBACK_EVENT}"));',
-                   head=HEAD, apply_default_css=False, padding=False, elem_classes="bare", config=config)
+    return page_panel("draw.html", ("draw.css",),
+                      f'aeStudio.mount(element, props, watch, () => trigger("{FALLBACK_EVENT}"));', head=HEAD,
+                      config=config)
 
 
 def draw_more(config: dict) -> gr.HTML:
     """The error maps (folded away) and the noise sweep."""
-    return gr.HTML(value=None, html_template=static_text("draw_more.html"), css_template=static_text("draw.css"),
-                   js_on_load=None, apply_default_css=False, padding=False, elem_classes="bare", config=config)
+    return page_panel("draw_more.html", ("draw.css",), config=config)

@@ -1,7 +1,9 @@
 """Where the app bends Gradio 6.31 (or the C library under it) to its needs: one function per workaround.
 
 Each relies on a detail of Gradio that a new version may change; `tests/test_gradio_fixes.py` checks each of
-those details, so an upgrade that breaks one fails there by name rather than somewhere in the page.
+those details, so an upgrade that breaks one fails there by name rather than somewhere in the page. The page's
+own reaches into Gradio's markup are static/gradio_fixes.js's and the "Gradio's own markup" section of
+static/app.css, checked there too.
 """
 
 import ctypes
@@ -79,34 +81,27 @@ def send_inline(image: gr.Image) -> gr.Image:
     return image
 
 
-TOLERANT_ELEM_IDS: set[str] = set()
+def describe_api(component: gr.components.Component, info: dict) -> gr.components.Component:
+    """Give `component` (this instance) the API description `info` ("type", "description"), and return it.
+
+    Gradio documents a gr.HTML as taking and giving any value; the pad takes a data URL and each view gives a
+    record of its own, which the API page (and gradio_client) should say. Gradio asks a component for it through
+    its `api_info` method."""
+    component.api_info = lambda: info
+    return component
 
 
-def tolerate_bad_payloads(component: gr.components.Component) -> None:
-    """Let `component` hand what it cannot parse to the callback, which answers with a clear message.
+# Event options that hand each input to the callback as the page (or an API caller) sent it. Gradio's own
+# preprocessing of a slider, a number, a radio or a dropdown ends an event on an odd value (a string, a number
+# out of range, an unknown choice) with a generic error; our callbacks correct odd values and say so
+# (draw_tab.NoiseSettings.parse, latent_tab._slider_position, train_tab._budget), and read the pad's data URL
+# themselves (common.read_pad). Per event, not per component class: nothing else in the process changes.
+AS_SENT = {"preprocess": False}
 
-    Gradio's own checks would end the event with a generic error; our callbacks correct odd numbers and
-    choices and say so. The tolerance goes with the component's elem_id, on its class's preprocess: when a
-    callback updates a component's props (a slider's label, say), Gradio keeps a fresh instance for that
-    session, `block.__class__(**constructor_args)`, and preprocesses with it from then on; a patch of the first
-    instance would be lost, the elem_id is not. Components of the class without a listed elem_id keep Gradio's
-    checks.
-    """
-    if not component.elem_id:
-        raise ValueError("tolerate_bad_payloads needs a component with an elem_id")
-    TOLERANT_ELEM_IDS.add(component.elem_id)
-    component_class = type(component)
-    if getattr(component_class.preprocess, "tolerant", False):
-        return
-    strict = component_class.preprocess
 
-    def preprocess(self, payload):
-        try:
-            return strict(self, payload)
-        except Exception:  # noqa: BLE001 - whatever the component chokes on, the callback explains
-            if self.elem_id in TOLERANT_ELEM_IDS:
-                return payload
-            raise
-
-    preprocess.tolerant = True
-    component_class.preprocess = preprocess
+def control_inputs(control_ids: dict[str, str]) -> dict[str, str]:
+    """CSS selectors of the <input> a page script reads for each of the noise controls, by their elem_ids
+    ({"kind": radio, "amount": slider, "seed": number}): Gradio renders a Radio's choices as radio inputs, a
+    Slider's handle as a range input and a Number as an input, each inside the block that carries its elem_id."""
+    return {"kind": f"#{control_ids['kind']} input:checked", "amount": f"#{control_ids['amount']} input[type=range]",
+            "seed": f"#{control_ids['seed']} input"}

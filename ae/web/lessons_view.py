@@ -17,7 +17,7 @@ from ..export import CODE_SIZE_MANIFEST
 from ..lessons import CELL_CROP, CHECKERBOARD_MODELS, STRIDE_PERIOD
 from ..models import CODE_SIZES, DRAW_TAB_MODELS, MODELS, linear_of_size
 from .charts import TAB10
-from .common import STATIC_URL, onnx_files, static_text
+from .common import STATIC_URL, onnx_files, page_panel
 from .draw_view import HEAD
 
 START_SIZE = 8  # small enough that the autoencoder and PCA differ at a glance
@@ -51,7 +51,5 @@ def lessons_config() -> dict:
 
 def lessons_view() -> gr.HTML:
     """The lessons panel; it has no value and asks the server nothing."""
-    return gr.HTML(value=None, html_template=static_text("lessons.html"),
-                   css_template=static_text("draw.css") + static_text("lessons.css"),
-                   js_on_load="aeStudio.lessons.mount(element, props);", head=HEAD, apply_default_css=False,
-                   padding=False, elem_classes="bare", config=lessons_config())
+    return page_panel("lessons.html", ("draw.css", "lessons.css"), "aeStudio.lessons.mount(element, props);",
+                      head=HEAD, config=lessons_config())

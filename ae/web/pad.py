@@ -17,9 +17,9 @@ the pad as a DOM event, and the pad draws it as if it were a stroke.
 import gradio as gr
 import numpy as np
 
-from ..preprocess import Unreadable, UnreadableImage
-from .common import as_pixels, static_text
-from .dataurl import png_data_url, read_image_data_url
+from . import gradio_fixes
+from .common import as_pixels, page_panel, static_text
+from .dataurl import png_data_url
 
 CANVAS = 280  # pixels; 10 per MNIST pixel
 DRAWING_EVENT = "ae-studio-drawing"  # the DOM event by which the pad tells the page's Draw tab of a change
@@ -29,28 +29,15 @@ EXAMPLE_EVENT = "ae-studio-example"  # the DOM event by which the example strip 
 DRAWING_WANTED_EVENT = "ae-studio-drawing-wanted"
 
 
-def read_pad(payload) -> np.ndarray | Unreadable | None:
-    """What the pad (or an API caller) sent, as the image the callbacks take: None for an empty pad,
-    the pixels of an image data URL, or Unreadable saying why it is not one. A string is never a path."""
-    if payload is None or payload == "":
-        return None
-    try:
-        return read_image_data_url(payload)
-    except Exception as err:  # noqa: BLE001 - untrusted uploads fail in many ways; each gets the same answer
-        return Unreadable(str(err) if isinstance(err, UnreadableImage) else "it is not an image this app can read")
-
-
 def drawing_pad(elem_id: str) -> gr.HTML:
-    """The pad as a Gradio component whose value, as a callback input, is what read_pad returns."""
-    pad = gr.HTML(value=None, html_template=static_text("pad.html"), css_template=static_text("pad.css"),
-                  js_on_load=static_text("pad.js"), elem_id=elem_id, apply_default_css=False,
-                  padding=False, elem_classes="bare", canvas=CANVAS, drawing_event=DRAWING_EVENT,
-                  drawing_wanted_event=DRAWING_WANTED_EVENT, example_event=EXAMPLE_EVENT)
-    pad.preprocess = read_pad
-    pad.api_info = lambda: {"type": "string", "description": (
+    """The pad as a Gradio component: its value, the drawing as an image data URL, reaches the callbacks as sent,
+    and each reads it with common.read_pad."""
+    pad = page_panel("pad.html", ("pad.css",), static_text("pad.js"), elem_id=elem_id, canvas=CANVAS,
+                     drawing_event=DRAWING_EVENT, drawing_wanted_event=DRAWING_WANTED_EVENT,
+                     example_event=EXAMPLE_EVENT)
+    return gradio_fixes.describe_api(pad, {"type": "string", "description": (
         "the drawing as an image data URL, data:image/png;base64,... (ae.web.dataurl.png_data_url makes one from "
-        "a numpy array); dark ink on a light background, any size up to 4096x4096")}
-    return pad
+        "a numpy array); dark ink on a light background, any size up to 4096x4096")})
 
 
 def on_paper(digit: np.ndarray) -> np.ndarray:
@@ -65,6 +52,5 @@ def example_strip(digits: list[tuple[np.ndarray, str]], elem_id: str) -> gr.HTML
     """
     examples = [{"caption": caption, "paper": png_data_url(on_paper(digit)), "image": png_data_url(as_pixels(digit))}
                 for digit, caption in digits]
-    return gr.HTML(value=None, html_template=static_text("examples.html"), css_template=static_text("examples.css"),
-                   js_on_load=static_text("examples.js"), elem_id=elem_id, apply_default_css=False,
-                   padding=False, elem_classes="bare", examples=examples, example_event=EXAMPLE_EVENT)
+    return page_panel("examples.html", ("examples.css",), static_text("examples.js"), elem_id=elem_id,
+                      examples=examples, example_event=EXAMPLE_EVENT)

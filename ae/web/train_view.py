@@ -17,9 +17,10 @@ import gradio as gr
 from ..export_training import RECIPE_NAMES, TRAIN_MANIFEST
 from ..models import MODELS
 from ..step import SEED
-from . import train_tab
-from .common import STATIC_URL, static_text
+from . import train_pictures, train_runs, train_tab
+from .common import STATIC_URL, page_panel, static_text
 from .draw_view import FALLBACK_EVENT, HEAD, runtime_sha256
+from .gradio_fixes import describe_api
 
 SETTING_IDS = ["train-model", "train-recipe", "budget", "train"]  # locked while a run goes (app.py's elem_ids)
 ENGINE_NOTES = {
@@ -37,13 +38,13 @@ def train_config() -> dict:
     models = {name: {**entry, "title": MODELS[name].title, "short_title": MODELS[name].short_title,
                      "in_draw_tab": MODELS[name].in_draw_tab} for name, entry in manifest["models"].items()}
     return {"models": models, "digits": manifest["digits"], "test": manifest["test"], "recipes": list(RECIPE_NAMES),
-            "seed": SEED, "film": film_digits(manifest["test"]), "film_digits": train_tab.FILM_DIGITS,
-            "film_rows": train_tab.FILM_ROWS,
-            "report_every_ms": round(1000 * train_tab.REPORT_EVERY_S), "static_url": STATIC_URL,
+            "seed": SEED, "film": film_digits(manifest["test"]), "film_digits": train_runs.FILM_DIGITS,
+            "film_rows": train_pictures.FILM_ROWS,
+            "report_every_ms": round(1000 * train_runs.REPORT_EVERY_S), "static_url": STATIC_URL,
             "runtime_sha256": runtime_sha256(), "worker_version": _version("train_worker.js"),
-            "min_budget_s": train_tab.MIN_BUDGET_S, "max_budget_s": train_tab.MAX_BUDGET_S,
-            "default_budget_s": train_tab.DEFAULT_BUDGET_S, "recipe_colours": train_tab.RECIPE_COLOURS,
-            "idle_prompt": train_tab.IDLE_PROMPT, "empty_charts": train_tab.EMPTY_CHART_WORDS,
+            "min_budget_s": train_runs.MIN_BUDGET_S, "max_budget_s": train_runs.MAX_BUDGET_S,
+            "default_budget_s": train_runs.DEFAULT_BUDGET_S, "recipe_colours": train_pictures.RECIPE_COLOURS,
+            "idle_prompt": train_tab.IDLE_PROMPT, "empty_charts": train_pictures.EMPTY_CHART_WORDS,
             "engine_notes": ENGINE_NOTES, "setting_ids": SETTING_IDS, "start_model": "linear"}
 
 
@@ -64,9 +65,7 @@ def _version(name: str) -> str:  # a new URL whenever the file changes, so no st
 
 def train_view() -> gr.HTML:
     """The page's panels for a run it trains; its "fallback" event asks the server to train instead."""
-    view = gr.HTML(value=None, html_template=static_text("train.html"), css_template=static_text("train.css"),
-                   js_on_load=f'aeStudio.trainer.mount(element, props, () => trigger("{FALLBACK_EVENT}"));',
-                   head=HEAD, apply_default_css=False, padding=False, elem_classes="bare", elem_id="train-view",
-                   config=train_config())
-    view.api_info = lambda: {"type": "null", "description": "the Train tab's page panels (no value)"}
-    return view
+    view = page_panel("train.html", ("train.css",),
+                      f'aeStudio.trainer.mount(element, props, () => trigger("{FALLBACK_EVENT}"));', head=HEAD,
+                      elem_id="train-view", config=train_config())
+    return describe_api(view, {"type": "null", "description": "the Train tab's page panels (no value)"})
