@@ -36,6 +36,7 @@ from ae.web.draw_tab import MODEL_NAMES
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO / "out" / "screenshots"
 INLINE = re.compile("^data:image/png")  # a picture sent inside the event's answer (gradio_fixes.send_inline)
+PAINTED = re.compile("^data:image/bmp")  # a picture the page painted itself (static/draw.js, bmpOf)
 TIMEOUT = 20_000  # ms: what a test waits before calling a panel missing (the benchmark says how fast they are)
 
 
@@ -174,7 +175,7 @@ def test_every_tab_passes_axe_core_before_and_after_use(browser, server, device)
         visitor.timed(lambda: visitor.stroke(SEVEN), DRAW_PANELS)
         page.get_by_text("Error maps: where each output differs").click()
         page.locator("#lessons").scroll_into_view_if_needed()
-        expect(page.locator("#code-size-pca img")).to_have_attribute("src", INLINE, timeout=TIMEOUT)
+        expect(page.locator("#code-size-pca img")).to_have_attribute("src", PAINTED, timeout=TIMEOUT)
         expect(page.locator(".cells canvas")).to_have_count(16, timeout=TIMEOUT)
         assert serious_violations(page) == [], "the Draw tab, drawn on, its lessons panel painted"
         page.get_by_role("tab", name="Latent space").click()
@@ -621,7 +622,7 @@ def test_the_lessons_panel_on_a_desktop_and_a_phone(browser, server, device):
         if device is PHONE:  # a phone's screen ends above the panel: nothing of it fetched yet
             assert not any("code-size-" in url for url in visitor.requests)
         page.locator("#lessons").scroll_into_view_if_needed()
-        expect(page.locator("#code-size-ae img")).to_have_attribute("src", INLINE, timeout=TIMEOUT)
+        expect(page.locator("#code-size-ae img")).to_have_attribute("src", PAINTED, timeout=TIMEOUT)
         page.get_by_label("64", exact=True).check()
         expect(page.locator("#code-size-ae-caption")).to_contain_text("784 → 64 → 784", timeout=TIMEOUT)
         expect(page.locator("#code-size-pca-caption")).to_contain_text("PCA, 64 components")

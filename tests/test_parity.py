@@ -110,6 +110,7 @@ def test_the_page_and_the_server_agree_on_every_case(served, browser):
     client = Client(served, verbose=False)
     page = visitor.page
     expect(page.locator("#draw-view")).to_have_attribute("data-engine", "page", timeout=TIMEOUT)
+    page.get_by_text("Error maps: where each output differs").click()  # painted while open
     for case in cases():
         what, which, noise = case
         page.evaluate("(noise) => aeStudio.noise(...noise)", list(noise))
@@ -135,6 +136,7 @@ def test_with_webassembly_blocked_the_server_paints_every_panel(served, browser)
     page = visitor.page
     expect(page.locator("#draw-view")).to_have_attribute("data-engine", "server", timeout=TIMEOUT)
     expect(page.locator("#engine-note")).to_contain_text("Computed on the server")
+    page.get_by_text("Error maps: where each output differs").click()  # painted while open
     before = page.evaluate("aeStudio.updates")
     visitor.stroke(SEVEN)
     wait_until_settled(page, ("gaussian", 0.3, 0), before)

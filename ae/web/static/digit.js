@@ -29,9 +29,14 @@
     });
     const ink = new Float64Array(n);
     for (let p = 0, q = 0; p < n; p++, q += 4) {
-      const a = rgba[q + 3] / 255, paper = 1 - a;  // what a transparent pixel shows: the white canvas beneath
-      const most = Math.max(Math.abs((rgba[q] / 255) * a + paper - r), Math.abs((rgba[q + 1] / 255) * a + paper - g),
-                            Math.abs((rgba[q + 2] / 255) * a + paper - b));
+      let most;
+      if (rgba[q + 3] === 255) {  // opaque, as a canvas is: the same numbers, with a = 1 and paper = 0 left out
+        most = Math.max(Math.abs(rgba[q] / 255 - r), Math.abs(rgba[q + 1] / 255 - g), Math.abs(rgba[q + 2] / 255 - b));
+      } else {
+        const a = rgba[q + 3] / 255, paper = 1 - a;  // what a transparent pixel shows: the white canvas beneath
+        most = Math.max(Math.abs((rgba[q] / 255) * a + paper - r), Math.abs((rgba[q + 1] / 255) * a + paper - g),
+                        Math.abs((rgba[q + 2] / 255) * a + paper - b));
+      }
       ink[p] = most > INK_FLOOR ? most : 0;
     }
     return ink;
@@ -87,6 +92,7 @@
     let y0 = height, y1 = -1, x0 = width, x1 = -1;
     for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
       const p = y * width + x;
+      if (ink[p] === 0) continue;  // paper, most of a drawing: stays 0
       ink[p] /= top;
       if (ink[p] > INK_FLOOR) { y0 = Math.min(y0, y); y1 = Math.max(y1, y); x0 = Math.min(x0, x); x1 = Math.max(x1, x); }
     }
@@ -191,7 +197,11 @@
   const psnr = (error) => 10 * Math.log10(1 / Math.max(error, 10 ** (-PSNR_CAP_DB / 10)));
 
   /* An image in [0, 1] as bytes, rounded half up: as_pixels. */
-  const asPixels = (image) => Uint8Array.from(image, (v) => Math.floor(Math.min(Math.max(v, 0), 1) * 255 + 0.5));
+  function asPixels(image) {
+    const pixels = new Uint8Array(image.length);
+    for (let i = 0; i < image.length; i++) pixels[i] = Math.floor(Math.min(Math.max(image[i], 0), 1) * 255 + 0.5);
+    return pixels;
+  }
 
   const api = {FIELD, sketchToMnist, uniforms, pageNoise, trainingBatches, mse, psnr, asPixels, mix32};
   root.aeDigit = api;

@@ -97,7 +97,7 @@
   studio.digit = () => (drawing && !drawing.empty ? cleanDigit() : null);  // the drawing, 28x28 in [0, 1]
   /* One update: the noisy digit through every model, painted; then, once the pen has lifted (`final`), the noise
    * sweep (the digit at each amount of the sweep, two thirds of an update's work, for a chart below the outputs),
-   * painted again. The curves do not depend on the slider's amount, so they are kept until the drawing, the noise
+   * painted again, once the outputs are on screen. The curves do not depend on the slider's amount, so they are kept until the drawing, the noise
    * type or the seed changes. While the pen moves, the sweep waits: the outputs follow the pen at the screen's pace. */
   async function computeHere(final) {
     const clean = drawing && !drawing.empty ? cleanDigit() : null;
@@ -106,6 +106,8 @@
     const key = `${drawingVersion}|${noise.kind}|${noise.seed}`, amounts = config.sweep_amounts;
     const outputs = {}, metrics = {};
     for (const model of config.models) {
+      // A pen lifted meanwhile: its final update replaces this one at once, rather than after it (a slow phone).
+      if (!final && updateQueue.waiting() === true) return;
       const out = await reconstruct(model.name, noisy, 1), error = D.mse(out, clean);
       outputs[model.name] = D.asPixels(out);
       metrics[model.name] = {mse: error, psnr: D.psnr(error)};
@@ -115,6 +117,7 @@
                      sweep: sweepCache.key === key ? {amounts, mse: sweepCache.curves} : undefined, yours: Object.keys(own)};
     paint(painted);
     if (!final || sweepCache.key === key) return;
+    await nextFrame();  // the outputs on screen first: the sweep's work would hold back the frame that shows them
     const batch = new Float32Array(amounts.length * N);
     amounts.forEach((amount, i) => batch.set(D.pageNoise(clean, noise.kind, amount, noise.seed), i * N));
     const curves = {};
@@ -125,6 +128,8 @@
     sweepCache = {key, curves};
     paint({...painted, sweep: {amounts, mse: curves}});
   }
+  /* Once the browser has drawn a frame with what was painted (a task after the next animation frame). */
+  const nextFrame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
   function blank(status) {
     paint({source: "page", status, noise: {...noise}, clean: null, noisy: null, outputs: {}, metrics: {},
            sweep: null, yours: []});
@@ -138,6 +143,7 @@
     let wanted = null, running = false;
     return {
       busy: () => running || wanted !== null,
+      waiting: () => wanted,  // the request that runs next, null if none
       ask(request) {
         wanted = wanted === null ? request : merge(wanted, request);
         if (running) return;
@@ -199,15 +205,29 @@
     if (!scratchCanvases[key]) Object.assign(scratchCanvases[key] = document.createElement("canvas"), {width, height});
     return scratchCanvases[key];
   }
-  function pngOf(rgb, width, height) {  // rgb: a function (index) -> [r, g, b]
-    const canvas = scratch(width, height), context = canvas.getContext("2d");
-    const image = context.createImageData(width, height);
-    for (let i = 0; i < width * height; i++) { image.data.set(rgb(i), 4 * i); image.data[4 * i + 3] = 255; }
-    context.putImageData(image, 0, 0);
-    return canvas.toDataURL("image/png");
+  /* A picture as a data URL of an uncompressed 24-bit BMP (rows bottom-up, each padded to 4 bytes); rgb(index)
+   * gives a pixel's [r, g, b]. Not a PNG: a canvas's deflate took a phone more time than the five models did, where
+   * these bytes cost next to nothing to make or to show. */
+  function bmpOf(rgb, width, height) {
+    const row = (3 * width + 3) & ~3, size = 54 + row * height, bytes = new Uint8Array(size);
+    const header = new DataView(bytes.buffer);
+    bytes[0] = 0x42; bytes[1] = 0x4d;  // "BM"
+    for (const [at, value] of [[2, size], [10, 54], [14, 40], [18, width], [22, height], [34, row * height]])
+      header.setUint32(at, value, true);
+    header.setUint16(26, 1, true);  // one plane
+    header.setUint16(28, 24, true);  // bits per pixel
+    for (let y = 0; y < height; y++)
+      for (let x = 0, at = 54 + (height - 1 - y) * row; x < width; x++, at += 3) {
+        const [r, g, b] = rgb(y * width + x);
+        bytes[at] = b; bytes[at + 1] = g; bytes[at + 2] = r;
+      }
+    let binary = "";
+    for (let i = 0; i < size; i += 8192) binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192));
+    return "data:image/bmp;base64," + btoa(binary);
   }
-  const greyPng = (pixels) => pngOf((i) => [pixels[i], pixels[i], pixels[i]], D.FIELD, D.FIELD);
-  studio.showDigit = (id, pixels, alt) => show(id, pixels && greyPng(pixels), alt);  // the Latent tab's too
+  const GREYS = Array.from({length: 256}, (_, v) => [v, v, v]);
+  const greyImage = (pixels) => bmpOf((i) => GREYS[pixels[i]], D.FIELD, D.FIELD);
+  studio.showDigit = (id, pixels, alt) => show(id, pixels && greyImage(pixels), alt);  // the Latent tab's too
   function show(id, src, alt) {
     const box = document.getElementById(id);
     if (!box) return;
@@ -224,28 +244,33 @@
   }
   function errorStrip(painted) {  // every model's |output - clean| side by side, one white pixel apart
     const width = config.models.length * (D.FIELD + 1) - 1, heat = config.heat;
-    return pngOf((i) => {
+    return bmpOf((i) => {
       const y = Math.floor(i / width), x = i % width, k = Math.floor(x / (D.FIELD + 1)), column = x % (D.FIELD + 1);
-      if (column === D.FIELD) return [255, 255, 255];
+      if (column === D.FIELD) return GREYS[255];
       const out = painted.outputs[config.models[k].name], p = y * D.FIELD + column;
       return heat[Math.abs(out[p] - painted.clean[p])];
     }, width, D.FIELD);
+  }
+  /* The error maps, made only while their fold is open (a phone's every update would pay for a picture unseen). */
+  function showErrorMaps(painted) {
+    if (!document.querySelector("details.error-maps")?.open) return;
+    show("error-maps", painted.clean !== null && config.models.every((m) => painted.outputs[m.name]) && errorStrip(painted),
+         "Error maps, left to right: " + config.models.map((m) => m.short).join(", "));
   }
   function paint(painted) {
     studio.last = painted;
     studio.updates += 1;
     const has = painted.clean !== null;
     text("status", painted.status);
-    show("preview", has && greyPng(painted.clean), "Your digit as the models see it, 28 by 28 pixels");
-    show("noisy", has && greyPng(painted.noisy), "The noisy copy fed to every model");
+    show("preview", has && greyImage(painted.clean), "Your digit as the models see it, 28 by 28 pixels");
+    show("noisy", has && greyImage(painted.noisy), "The noisy copy fed to every model");
     for (const model of config.models) {
       const out = painted.outputs[model.name], metric = painted.metrics[model.name];
-      show(`out-${model.name}`, out && greyPng(out), `${model.title}: its reconstruction`);
+      show(`out-${model.name}`, out && greyImage(out), `${model.title}: its reconstruction`);
       text(`metrics-${model.name}`, metric ? (painted.yours.includes(model.name) ? "Yours (Train tab) · " : "")
            + `MSE ${metric.mse.toFixed(4)} · PSNR ${metric.psnr.toFixed(1)} dB` : "");
     }
-    show("error-maps", has && config.models.every((m) => painted.outputs[m.name]) && errorStrip(painted),
-         "Error maps, left to right: " + config.models.map((m) => m.short).join(", "));
+    showErrorMaps(painted);
     const chart = document.getElementById("sweep");  // left as it is while the pen moves (sweep undefined)
     if (chart && painted.sweep !== undefined) chart.replaceChildren(...(painted.sweep ? sweepChart(painted) : [placeholder()]));
     document.dispatchEvent(new CustomEvent("ae-studio-painted", {detail: painted}));  // for the benchmark
@@ -283,6 +308,9 @@
       update(event.detail.final);
     });
     watch("value", () => fromServer(props.value));
+    document.addEventListener("toggle", (event) => {  // a toggle does not bubble: caught on its way down
+      if (event.target.matches?.("details.error-maps") && studio.last) showErrorMaps(studio.last);
+    }, true);
     studio.noise = (kind, amount, seed) => {
       const next = parseNoise(kind, amount, seed);
       if (next.kind === noise.kind && next.amount === noise.amount && next.seed === noise.seed) return;
