@@ -50,23 +50,33 @@
     if (!answer.ok) throw new Error(`could not load ${url}`);
     return new Response(answer.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
   }
+  /* Every file at once, the runtime's script and binary and the Draw tab's models: on a phone's network each
+   * round trip costs 150 ms, and one after another a dozen of them cost seconds. */
   async function startModels(base) {
     if (typeof WebAssembly === "undefined") throw new Error("this browser has no WebAssembly");
+    config.models.forEach((model) => { modelBytes(model.encoder); modelBytes(model.decoder); });
+    const binary = quietly(unpacked(`${base}ort/ort-wasm-simd-threaded.wasm.gz?v=${config.runtime_sha256.slice(0, 16)}`));
     if (typeof ort === "undefined") await loadScript(base + "ort/ort.wasm.min.js");
     ort.env.wasm.numThreads = 1;  // threads need cross-origin isolation, which Spaces pages do not have
     ort.env.wasm.wasmPaths = base + "ort/";
-    ort.env.wasm.wasmBinary = await unpacked(`${base}ort/ort-wasm-simd-threaded.wasm.gz?v=${config.runtime_sha256.slice(0, 16)}`);
+    ort.env.wasm.wasmBinary = await binary;
     const loaded = {};
     for (const model of config.models)
       loaded[model.name] = {encoder: await studio.session(model.encoder), decoder: await studio.session(model.decoder)};
     sessions = loaded;
   }
-  /* A model file ({file, version}) as an ONNX Runtime session, opened once, after the runtime has loaded (the
-   * Latent tab's decoders come this way too: studio.ready says when). */
+  /* `promise`, whose failure is reported where it is awaited, not as an unhandled rejection before then. */
+  const quietly = (promise) => { promise.catch(() => {}); return promise; };
+  /* A model file's bytes ({file, version, folder}), fetched once. */
+  const fetched = {};
+  const modelBytes = (onnx) => fetched[onnx.file] ??= quietly(fetch(new URL(
+    `${onnx.folder || "models"}/${onnx.file}?v=${onnx.version}`, new URL(config.static_url, document.baseURI)).href)
+    .then((answer) => { if (!answer.ok) throw new Error(`could not load ${onnx.file}`); return answer.arrayBuffer(); }));
+  /* A model file as an ONNX Runtime session, opened once, after the runtime has loaded (the Latent tab's decoders
+   * come this way too: studio.ready says when). */
   const opened = {};
-  studio.session = (onnx) => opened[onnx.file] ??= ort.InferenceSession.create(
-    new URL(`${onnx.folder || "models"}/${onnx.file}?v=${onnx.version}`, new URL(config.static_url, document.baseURI)).href,
-    {executionProviders: ["wasm"]});
+  studio.session = (onnx) => opened[onnx.file] ??= modelBytes(onnx).then((bytes) =>
+    ort.InferenceSession.create(new Uint8Array(bytes), {executionProviders: ["wasm"]}));
   async function reconstruct(name, batch, count) {
     if (own[name]) return reconstructWithOwn(own[name], batch, count);
     const {encoder, decoder} = sessions[name];
