@@ -32,7 +32,6 @@ def scripted_visitor(url: str, files: list[str], seconds: float, role: str, inde
     under the pointer and the sliders' digit are decoded in the page) or trains a model for 10 s, as `role` says."""
     import urllib.request
 
-    from gradio_client import Client
     deadline = time.perf_counter() + seconds
     requests, loaded = 0, 0
     for address in files:
@@ -40,7 +39,7 @@ def scripted_visitor(url: str, files: list[str], seconds: float, role: str, inde
             with contextlib.suppress(OSError), urllib.request.urlopen(address, timeout=30) as answer:
                 loaded += len(answer.read())
             requests += 1
-    client = Client(url, verbose=False, ssl_verify=False, httpx_kwargs={"trust_env": False})
+    client = loopback_client(url)
     drawing = png_data_url(sample_drawing())
     waits = []
     if role == "train":
