@@ -15,8 +15,8 @@ import torch
 from ae.checkpoints import CHECKPOINT_DIR, file_sha256, load_pretrained, weights_path
 from ae.export import HALF_WEIGHTS, MANIFEST, MODELS_DIR, PARTS, files, parts, to_onnx
 from ae.models import DRAW_TAB_MODELS, MODELS
-from ae.web.common import STATIC
-from ae.web.draw_view import view_config
+from ae.web.common import STATIC, STATIC_URL
+from ae.web.draw_view import preload_links, runtime_sha256, view_config
 from ae.web.latent_tab import map_picture, page_space
 from ae.web.vendor import FILES, GZIPPED, ORT_DIR, SUMS, sha256_lines
 
@@ -124,3 +124,16 @@ def test_the_download_table_in_the_docs_is_the_files(manifest):
 def test_every_script_is_valid_javascript(script):
     result = subprocess.run(["node", "--check", str(AE / script)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_page_head_preloads_what_the_draw_tab_fetches_first(manifest):
+    """The <head>'s preloads are the URLs static/draw.js asks for (a different URL would be fetched twice)."""
+    links = preload_links()
+    for name in DRAW_TAB_MODELS:
+        for part in PARTS:
+            entry = manifest[name][part]
+            assert f'href="{STATIC_URL}models/{entry["file"]}?v={entry["sha256"][:16]}"' in links, (name, part)
+    assert f'href="{STATIC_URL}ort/{FILES[0]}"' in links and f'ort/{GZIPPED}.gz?v={runtime_sha256()[:16]}"' in links
+    draw_js = (STATIC / "draw.js").read_text()
+    assert "ort/ort-wasm-simd-threaded.wasm.gz?v=${config.runtime_sha256.slice(0, 16)}" in draw_js
+    assert '`${onnx.folder || "models"}/${onnx.file}?v=${onnx.version}`' in draw_js

@@ -10,10 +10,10 @@ import gradio as gr
 
 from .charts import TAB10
 from .common import EMPTY_PROMPT, STATIC_URL, onnx_files, page_panel
-from .draw_tab import page_config
+from .draw_tab import MODEL_NAMES, page_config
 from .gradio_fixes import control_inputs
 from .pad import DRAWING_EVENT, DRAWING_WANTED_EVENT
-from .vendor import GZIPPED, SUMS
+from .vendor import FILES, GZIPPED, SUMS
 
 FALLBACK_EVENT = "fallback"  # the view's own event: the page asks the server for an update (static/draw.js)
 LIVE_INTERVAL_MS = 250  # while the server answers, a moving pen asks it at most this often
@@ -36,6 +36,18 @@ HEAD = "".join(f'<script src="{STATIC_URL}{name}"></script>'
 def runtime_sha256() -> str:
     """The recorded SHA-256 of ONNX Runtime Web's binary: the page asks for it by this, so a new one is fetched anew."""
     return next(line.split()[0] for line in SUMS.read_text().splitlines() if line.endswith(GZIPPED))
+
+
+def preload_links() -> str:
+    """`<link rel="preload">` tags, for the page's <head>, of what the Draw tab's script fetches first: ONNX Runtime
+    Web's script and binary, and the Draw tab's models, at the URLs static/draw.js asks for. A phone's browser then
+    fetches them while Gradio's own files still load, not once the Draw tab's script has mounted."""
+    models = [onnx_files(name)[part] for name in MODEL_NAMES for part in ("encoder", "decoder")]
+    return "".join([f'<link rel="preload" as="script" href="{STATIC_URL}ort/{FILES[0]}">',
+                    f'<link rel="preload" as="fetch" crossorigin="anonymous" '
+                    f'href="{STATIC_URL}ort/{GZIPPED}.gz?v={runtime_sha256()[:16]}">',
+                    *[f'<link rel="preload" as="fetch" crossorigin="anonymous" '
+                      f'href="{STATIC_URL}models/{model["file"]}?v={model["version"]}">' for model in models]])
 
 
 def view_config(kind: str, amount: float, seed: int, control_ids: dict[str, str]) -> dict:
