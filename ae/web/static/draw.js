@@ -197,24 +197,19 @@
            outputs: Object.fromEntries(config.models.map((m, i) => [m.name, outputs[i]]).filter(([, v]) => v)),
            metrics: record.metrics || {}, sweep: record.sweep, yours});
   }
+  let readBack = null;  // a 28x28 canvas the server's pictures are drawn on to read their pixels
   const decode = studio.pixelsOf = async function (url) {  // a greyscale PNG data URL -> 784 bytes
     if (!url) return null;
     const image = new Image();
     image.src = url;
     await image.decode();
-    const canvas = scratch(D.FIELD, D.FIELD);
+    const canvas = readBack ??= Object.assign(document.createElement("canvas"), {width: D.FIELD, height: D.FIELD});
     canvas.getContext("2d").drawImage(image, 0, 0);
     const rgba = canvas.getContext("2d").getImageData(0, 0, D.FIELD, D.FIELD).data;
     return Uint8Array.from({length: N}, (_, i) => rgba[4 * i]);
   };
 
   /* ---------- painting ---------- */
-  const scratchCanvases = {};
-  function scratch(width, height) {
-    const key = `${width}x${height}`;
-    if (!scratchCanvases[key]) Object.assign(scratchCanvases[key] = document.createElement("canvas"), {width, height});
-    return scratchCanvases[key];
-  }
   /* A picture as a data URL of an uncompressed 24-bit BMP (rows bottom-up, each padded to 4 bytes); rgb(index)
    * gives a pixel's [r, g, b]. Not a PNG: a canvas's deflate took a phone more time than the five models did, where
    * these bytes cost next to nothing to make or to show. */
