@@ -22,7 +22,6 @@ from .preprocess import FIELD
 
 CHECKERBOARD_MODELS = ("conv", "upsample", "denoise")  # the decoders with strides: transposed or upsampling
 STRIDE_PERIOD = 2  # the last stride-2 layer: its tiles repeat every 2 output pixels
-CELL_CROP = 12  # a single cell's answer is local: the centre 12x12 pixels show it
 
 
 def stride_grid_share(images: torch.Tensor) -> float:

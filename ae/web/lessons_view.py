@@ -14,13 +14,14 @@ import gradio as gr
 
 from ..checkpoints import CHECKPOINT_DIR
 from ..export import CODE_SIZE_MANIFEST
-from ..lessons import CELL_CROP, CHECKERBOARD_MODELS, STRIDE_PERIOD
+from ..lessons import CHECKERBOARD_MODELS, STRIDE_PERIOD
 from ..models import CODE_SIZES, DRAW_TAB_MODELS, MODELS, linear_of_size
 from .charts import TAB10
 from .common import STATIC_URL, onnx_files, page_panel
 from .draw_view import HEAD
 
 START_SIZE = 8  # small enough that the autoencoder and PCA differ at a glance
+CELL_CROP = 12  # a single code cell's mark is local: the page shows the centre 12x12 pixels, enlarged
 COMPARED = ("conv", "upsample", "denoise")  # the models drawn as points at their own code sizes
 PCA_COLOUR = TAB10[7]  # grey: the baseline; the models keep their Draw tab colours (draw_view)
 

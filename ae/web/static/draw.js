@@ -107,8 +107,8 @@
   studio.digit = () => (drawing && !drawing.empty ? cleanDigit() : null);  // the drawing, 28x28 in [0, 1]
   /* One update: the noisy digit through every model, painted; then, once the pen has lifted (`final`), the noise
    * sweep (the digit at each amount of the sweep, two thirds of an update's work, for a chart below the outputs),
-   * painted again, once the outputs are on screen. The curves do not depend on the slider's amount, so they are kept until the drawing, the noise
-   * type or the seed changes. While the pen moves, the sweep waits: the outputs follow the pen at the screen's pace. */
+   * painted again, once the outputs are on screen. The curves do not depend on the slider's amount, so they are
+   * kept until the drawing, the noise type or the seed changes. While the pen moves, the sweep waits: the outputs follow the pen at the screen's pace. */
   async function computeHere(final) {
     const clean = drawing && !drawing.empty ? cleanDigit() : null;
     if (!clean) return blank(config.empty_prompt);
@@ -243,6 +243,7 @@
     if (image.getAttribute("src") !== src) image.src = src;
     box.classList.remove("empty");
   }
+  studio.text = text;  // the lessons panel's too
   function text(id, value) {
     const element = document.getElementById(id);
     if (element && element.textContent !== value) element.textContent = value;

@@ -15,7 +15,7 @@
   /* ---------- what a code's size buys ---------- */
   const entryOf = (n) => config.sizes.find((entry) => entry.size === n);
   const sessionOf = (n) => studio.session({file: entryOf(n).file, version: entryOf(n).version});
-  const text = (id, words) => { const element = document.getElementById(id); if (element) element.textContent = words; };
+  const text = (id, words) => studio.text(id, words);  // draw.js's
   const state = (value) => document.getElementById("lessons")?.setAttribute("data-state", value);
 
   /* The digit at the chosen size, through both: painted, with each one's MSE, and ringed on the chart. */
