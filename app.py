@@ -24,7 +24,7 @@ import gradio as gr  # noqa: E402
 from ae.checkpoints import CheckpointError  # noqa: E402
 from ae.export_training import TRAINING_DIGITS  # noqa: E402
 from ae.models import MODELS, PRINCIPAL_START_IMAGES, VAE  # noqa: E402
-from ae.web import charts, draw_tab, gradio_fixes, latent_tab, train_pictures, train_runs, train_tab  # noqa: E402
+from ae.web import charts, draw_tab, gradio_fixes, latent_tab, serving, train_pictures, train_runs, train_tab  # noqa: E402
 from ae.web.common import STATIC, pretrained, static_text  # noqa: E402
 from ae.web.draw_view import draw_more, draw_view, preload_links, view_config  # noqa: E402
 from ae.web.gradio_fixes import AS_SENT  # noqa: E402
@@ -299,9 +299,11 @@ app.queue(**QUEUE_OPTIONS)
 # Gradio refuses uploads over 5 MB itself.
 # No run history: Gradio 6 would save every event's inputs and outputs in the browser's storage, which cost the
 # page 30-60 ms of cloning and JSON per event (a quarter of a stroke's time) and gives a visitor nothing here.
-# The page's <head> asks at once for the runtime and the Draw tab's models (draw_view.preload_links).
+# The page asks at once for the runtime and the Draw tab's first models (draw_view.preload_links), its responses
+# compressed for a phone's network (ae.web.serving).
 LAUNCH_OPTIONS = {"css": static_text("app.css"), "head": preload_links(), "max_file_size": "5mb",
-                  "max_threads": 8 + train_tab.LINE_LENGTH, "run_history": False}
+                  "max_threads": 8 + train_tab.LINE_LENGTH, "run_history": False,
+                  "app_kwargs": {"middleware": serving.middleware()}}
 
 if __name__ == "__main__":
     threading.Thread(target=latent_tab.warm_up, daemon=True).start()

@@ -4,10 +4,11 @@ Each model becomes two graphs, its encoder and its decoder, each with a dynamic 
 `<name>.encoder.onnx` maps `digits` (N, 1, 28, 28) in [0, 1] to `codes` (N, *code_shape), and
 `<name>.decoder.onnx` maps `codes` back to `reconstructions` (N, 1, 28, 28). The Draw tab chains the two; the
 Latent tab runs a decoder alone on codes of its own choosing (a point under the pointer, the sliders' code).
-Only the Draw tab's models need an encoder. The 2-D models' decoders keep their largest weight matrix (784 x 512)
-in float16: a phone's first visit downloads 0.8 MB less for the VAE's. They compute in float32, and a test bounds
-what the rounding changes (under one grey level). Not the VAE's encoder (its code moves the whole picture: in
-float16 a pixel came to differ by 2.6 grey levels), nor the 512 x 256 matrices (1.5 over the plain model's map).
+Only the Draw tab's models need an encoder. Some weight matrices are stored in float16 and computed in float32 (half
+the bytes, for a phone's first visit): every one of the VAE's, whose weights are float16 values already
+(ae.models.Autoencoder.float16_weights), so nothing changes; and the plain 2-D model's largest (784 x 512, its
+decoder's), rounded here, which a test bounds under one grey level over its map (its 512 x 256 matrix moved a
+pixel 1.5 levels, so it stays float32).
 The page runs the files with ONNX Runtime Web (ae/web/static/ort/).
 `models.json` beside them records each file's SHA-256 and the checkpoint it came from, so a test can tell when
 a checkpoint was retrained and its export was not redone.
@@ -34,7 +35,7 @@ from torch import nn
 
 from .checkpoints import CHECKPOINT_DIR, file_sha256, load_checkpoint, load_pretrained, weights_path
 from .data import load_mnist
-from .models import CODE_SIZES, MODELS, VAE, Autoencoder, PlainAE2D, linear_of_size
+from .models import CODE_SIZES, MODELS, Autoencoder, PlainAE2D, linear_of_size
 from .pca import PCA
 from .preprocess import FIELD
 
@@ -42,8 +43,8 @@ MODELS_DIR = Path(__file__).resolve().parent / "web" / "static" / "models"
 MANIFEST = MODELS_DIR / "models.json"
 CODE_SIZE_MANIFEST = MODELS_DIR / "code-sizes.json"
 OPSET = 20
-HALF_WEIGHTS = {PlainAE2D.name, VAE.name}  # decoders whose large weights are stored in float16
-HALF_FROM = 200_000  # numbers in a weight matrix, from which it is stored so
+HALF_WEIGHTS = {PlainAE2D.name}  # decoders whose largest weights are rounded to float16 here
+HALF_FROM = 200_000  # numbers in a weight matrix, from which it is rounded so
 PARTS = {"encoder": ("digits", "codes"), "decoder": ("codes", "reconstructions")}  # part: (input, output)
 
 
@@ -78,10 +79,18 @@ def parts(name: str) -> list[str]:
     return list(PARTS) if MODELS[name].in_draw_tab else ["decoder"]
 
 
-def to_onnx(model: Autoencoder, part: str, half: bool = False) -> bytes:
-    """One part of `model` as an ONNX model (bytes), batch size left open; with `half`, weights in float16."""
+def half_precision_from(name: str, part: str) -> int | None:
+    """From how many numbers a weight matrix of the model's part is stored in float16 (None: none is)."""
+    if MODELS[name].float16_weights:
+        return 1
+    return HALF_FROM if part == "decoder" and name in HALF_WEIGHTS else None
+
+
+def to_onnx(model: Autoencoder, part: str, half_from: int | None = None) -> bytes:
+    """One part of `model` as an ONNX model (bytes), batch size left open; weight matrices of `half_from` numbers
+    or more in float16."""
     example = torch.rand(2, 1, FIELD, FIELD) if part == "encoder" else torch.randn(2, *model.code_shape)
-    return strip_debug_info(exported(_Part(model, part), example, [PARTS[part][0]], [PARTS[part][1]]), half)
+    return strip_debug_info(exported(_Part(model, part), example, [PARTS[part][0]], [PARTS[part][1]]), half_from)
 
 
 def exported(module: nn.Module, example: torch.Tensor, inputs: list[str], outputs: list[str]) -> bytes:
@@ -116,27 +125,27 @@ def export_code_sizes(directory: Path = MODELS_DIR) -> dict:
     return manifest
 
 
-def strip_debug_info(onnx_bytes: bytes, half: bool = False) -> bytes:
+def strip_debug_info(onnx_bytes: bytes, half_from: int | None = None) -> bytes:
     """The exporter notes each node's Python stack (with this checkout's paths) and module names: debugging aids
     that would make the bytes depend on where the repository lies. The page needs none of them."""
     import onnx  # a tool of the export (requirements-test.txt), not of the app
     graph = onnx.load_from_string(onnx_bytes)
     for node in graph.graph.node:
         del node.metadata_props[:]
-    if half:
-        _store_in_half(graph)
+    if half_from is not None:
+        _store_in_half(graph, half_from)
     return graph.SerializeToString()
 
 
-def _store_in_half(graph) -> None:
-    """Every float32 weight matrix of HALF_FROM numbers or more stored as float16 and cast back to float32 as the
+def _store_in_half(graph, smallest: int) -> None:
+    """Every float32 weight matrix of `smallest` numbers or more stored as float16 and cast back to float32 as the
     graph starts: half its bytes, the same arithmetic on weights rounded to 11 significant bits."""
     import onnx
     from onnx import numpy_helper
 
     casts = []
     for tensor in graph.graph.initializer:
-        if tensor.data_type != onnx.TensorProto.FLOAT or math.prod(tensor.dims) < HALF_FROM:
+        if tensor.data_type != onnx.TensorProto.FLOAT or len(tensor.dims) < 2 or math.prod(tensor.dims) < smallest:
             continue
         name = tensor.name
         weights = numpy_helper.to_array(tensor).astype("float16")
@@ -156,7 +165,7 @@ def export_all(directory: Path = MODELS_DIR) -> dict:
         entry = {}
         for part in parts(name):
             path = directory / f"{name}.{part}.onnx"
-            path.write_bytes(to_onnx(model, part, half=part == "decoder" and name in HALF_WEIGHTS))
+            path.write_bytes(to_onnx(model, part, half_precision_from(name, part)))
             entry[part] = {"file": path.name, "sha256": file_sha256(path), "bytes": path.stat().st_size}
             print(f"{path.name}: {path.stat().st_size:,} bytes")
         manifest[name] = {**entry, "checkpoint_sha256": file_sha256(weights_path(name, CHECKPOINT_DIR)),

@@ -32,6 +32,7 @@ from ae.bench.browser import (
 )
 from ae.models import build
 from ae.web.draw_tab import MODEL_NAMES
+from ae.web.draw_view import FETCHED_LATER, LOADING_NOTE
 
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO / "out" / "screenshots"
@@ -113,6 +114,33 @@ def test_a_stroke_drawn_before_the_draw_tabs_script_has_loaded_fills_every_panel
     visitor.release()
     for selector in DRAW_PANELS[:-1]:
         expect(page.locator(f"{selector} img")).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator("#sweep svg polyline")).to_have_count(len(MODEL_NAMES), timeout=TIMEOUT)
+    visitor.close()
+    assert visitor.errors == []
+
+
+def test_the_first_models_compute_while_the_vae_still_loads(browser, server):
+    """A first visit on a slow network: the page computes the four small models' outputs as soon as they and the
+    runtime are in, says the VAE's panel is still loading, and paints all five once its files arrive."""
+    visitor = Visitor(browser, server[0], hold=("**/models/vae.*",))
+    page = visitor.page
+    expect(page.locator("#draw-view")).to_have_attribute("data-engine", "partial", timeout=TIMEOUT)
+    expect(page.locator("#engine-note")).to_contain_text("the VAE is still loading")
+    asked = len(visitor.requests)
+    visitor.stroke(SEVEN)
+    page.wait_for_function("aeStudio.last.source === 'page' && aeStudio.last.sweep && !aeStudio.busy()",
+                           timeout=TIMEOUT)
+    first = [name for name in MODEL_NAMES if name not in FETCHED_LATER]
+    for name in first:
+        expect(page.locator(f"#out-{name} img")).to_be_visible()
+    expect(page.locator("#out-vae img")).to_have_count(0)
+    expect(page.locator("#metrics-vae")).to_have_text(LOADING_NOTE)
+    expect(page.locator("#sweep svg polyline")).to_have_count(len(first))
+    assert [url for url in visitor.requests[asked:] if "/queue/" in url] == []  # no question to the server
+    visitor.release()
+    expect(page.locator("#draw-view")).to_have_attribute("data-engine", "page", timeout=TIMEOUT)
+    expect(page.locator("#out-vae img")).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator("#metrics-vae")).to_contain_text("MSE", timeout=TIMEOUT)
     expect(page.locator("#sweep svg polyline")).to_have_count(len(MODEL_NAMES), timeout=TIMEOUT)
     visitor.close()
     assert visitor.errors == []

@@ -7,18 +7,19 @@ import json
 import shutil
 import subprocess
 
+import brotli
 import numpy as np
 import onnxruntime
 import pytest
 import torch
 
 from ae.checkpoints import CHECKPOINT_DIR, file_sha256, load_pretrained, weights_path
-from ae.export import HALF_WEIGHTS, MANIFEST, MODELS_DIR, PARTS, files, parts, to_onnx
+from ae.export import HALF_WEIGHTS, MANIFEST, MODELS_DIR, PARTS, files, half_precision_from, parts, to_onnx
 from ae.models import DRAW_TAB_MODELS, MODELS
 from ae.web.common import STATIC, STATIC_URL
-from ae.web.draw_view import preload_links, runtime_sha256, view_config
+from ae.web.draw_view import FETCHED_LATER, HEAD_SCRIPTS, preload_header, preload_links, runtime_sha256, view_config
 from ae.web.latent_tab import map_picture, page_space
-from ae.web.vendor import FILES, GZIPPED, ORT_DIR, SUMS, sha256_lines
+from ae.web.vendor import BINARY, COMPRESSED, FILES, ORT_DIR, SUMS, compress, read_vendored, sha256_lines
 
 AE = STATIC.parents[1]  # the package: the page's scripts and the benchmark's
 MAX_MODEL_BYTES = 6_000_000  # all the models' files together: what a first visit downloads besides the runtime
@@ -31,8 +32,12 @@ def manifest():
 
 def test_the_runtime_files_are_the_ones_recorded():
     assert SUMS.read_text() == sha256_lines(ORT_DIR, FILES)  # the binary unpacked, as npm publishes it
+    stored = {encoding: (ORT_DIR / f"{BINARY}{suffix}").read_bytes() for encoding, suffix in COMPRESSED.items()}
+    assert brotli.decompress(stored["br"]) == gzip.decompress(stored["gzip"])  # both copies, the same binary
+    assert compress(gzip.decompress(stored["gzip"]), "br") == stored["br"]  # as `python -m ae.web.vendor` writes it
     assert sorted(path.name for path in ORT_DIR.iterdir()) == sorted(
-        ["NOTICE", SUMS.name, *[name + ".gz" if name == GZIPPED else name for name in FILES]])
+        ["NOTICE", SUMS.name, *[name for name in FILES if name != BINARY],
+         *[BINARY + suffix for suffix in COMPRESSED.values()]])
     assert max(path.stat().st_size for path in STATIC.rglob("*")) < 10_000_000  # under the Hub's LFS threshold
     assert "onnxruntime-web 1.30.0" in (ORT_DIR / "NOTICE").read_text()
     assert f"ort/{FILES[0]}" in (STATIC / "draw.js").read_text()  # the script the page loads
@@ -88,13 +93,23 @@ def test_a_decoder_in_half_precision_stays_within_a_grey_level_over_its_map(name
 @pytest.mark.slow  # the ONNX exporter
 def test_one_command_exports_the_same_bytes_again(manifest):
     """`python -m ae.export` is deterministic: the committed files are what it writes (the smallest model, for time;
-    and the one stored in half precision)."""
+    and those stored in half precision)."""
     model = load_pretrained("conv")
     for part in PARTS:
         assert hashlib.sha256(to_onnx(model, part)).hexdigest() == manifest["conv"][part]["sha256"]
-    for name in HALF_WEIGHTS:
-        half = to_onnx(load_pretrained(name), "decoder", half=True)
-        assert hashlib.sha256(half).hexdigest() == manifest[name]["decoder"]["sha256"], name
+    for name, part in [(name, "decoder") for name in HALF_WEIGHTS] + [("vae", "encoder")]:
+        half = to_onnx(load_pretrained(name), part, half_precision_from(name, part))
+        assert hashlib.sha256(half).hexdigest() == manifest[name][part]["sha256"], (name, part)
+
+
+def test_weights_stored_in_half_precision_lose_nothing_where_the_model_says_so():
+    """A model with float16_weights (the VAE) has float16 values for weight matrices, so its export stores every
+    one in float16 and computes what the server computes (the exports' test above holds it to 1e-4)."""
+    for name, model_class in MODELS.items():
+        if model_class.float16_weights:
+            for parameter in load_pretrained(name).parameters():
+                if parameter.dim() >= 2:
+                    assert torch.equal(parameter, parameter.half().float()), name
 
 
 def test_the_page_is_told_each_models_files_and_versions(manifest):
@@ -110,11 +125,12 @@ def test_the_download_table_in_the_docs_is_the_files(manifest):
     """docs/speed.md says what a first visit downloads: each figure is the files' own size."""
     table = (AE.parent / "docs" / "speed.md").read_text()
     gzipped = lambda paths: sum(len(gzip.compress(path.read_bytes(), 9)) for path in paths)  # noqa: E731
-    scripts = [ORT_DIR / name for name in FILES if name != GZIPPED]
+    scripts = [ORT_DIR / name for name in FILES if name != BINARY]
     models = [MODELS_DIR / entry["file"] for entry in files(manifest)]
-    binary = ORT_DIR / f"{GZIPPED}.gz"
+    sizes = {encoding: (ORT_DIR / f"{BINARY}{suffix}").stat().st_size for encoding, suffix in COMPRESSED.items()}
     assert f"| {sum(p.stat().st_size for p in scripts):,} | {gzipped(scripts):,} |" in table
-    assert f"| {binary.stat().st_size:,} | ({len(gzip.decompress(binary.read_bytes())):,} unpacked) |" in table
+    unpacked = len(read_vendored(ORT_DIR, BINARY))
+    assert f"| {unpacked:,} | {sizes['gzip']:,} (brotli: {sizes['br']:,}) |" in table
     assert f"| {sum(p.stat().st_size for p in models):,} | {gzipped(models):,} |" in table
 
 
@@ -126,14 +142,20 @@ def test_every_script_is_valid_javascript(script):
     assert result.returncode == 0, result.stderr
 
 
-def test_the_page_head_preloads_what_the_draw_tab_fetches_first(manifest):
-    """The <head>'s preloads are the URLs static/draw.js asks for (a different URL would be fetched twice)."""
-    links = preload_links()
+def test_the_page_preloads_what_the_draw_tab_fetches_first(manifest):
+    """The <head>'s preloads and the page's Link header are the URLs static/draw.js asks for (a different URL would
+    be fetched twice): the runtime and every Draw-tab model but those fetched later, which would compete with it."""
+    links, header = preload_links(), preload_header()
     for name in DRAW_TAB_MODELS:
         for part in PARTS:
             entry = manifest[name][part]
-            assert f'href="{STATIC_URL}models/{entry["file"]}?v={entry["sha256"][:16]}"' in links, (name, part)
-    assert f'href="{STATIC_URL}ort/{FILES[0]}"' in links and f'ort/{GZIPPED}.gz?v={runtime_sha256()[:16]}"' in links
+            url = f"{STATIC_URL}models/{entry['file']}?v={entry['sha256'][:16]}"
+            assert (f'href="{url}"' in links) == (f"<{url}>" in header) == (name not in FETCHED_LATER), (name, part)
+    for name in FILES[:2]:
+        assert f'href="{STATIC_URL}ort/{name}"' in links and f"<{STATIC_URL}ort/{name}>" in header
+    binary = f"{STATIC_URL}ort/{BINARY}?v={runtime_sha256()[:16]}"
+    assert f'href="{binary}"' in links and f"<{binary}>" in header
+    assert all(f"<{STATIC_URL}{script}>; rel=preload; as=script" in header for script in HEAD_SCRIPTS)
     draw_js = (STATIC / "draw.js").read_text()
-    assert "ort/ort-wasm-simd-threaded.wasm.gz?v=${config.runtime_sha256.slice(0, 16)}" in draw_js
+    assert "ort/ort-wasm-simd-threaded.wasm?v=${config.runtime_sha256.slice(0, 16)}" in draw_js
     assert '`${onnx.folder || "models"}/${onnx.file}?v=${onnx.version}`' in draw_js

@@ -163,3 +163,16 @@ def test_an_unused_latent_number_is_counted_as_silent(few_images):
         model.encoder[-1].weight[1] = 0  # the mean's second number ignores the image: posterior collapse
         model.encoder[-1].weight[0] *= 100  # and the first one moves a lot
     assert silent_code_channels(model, test_x) == 1
+
+
+def test_a_vae_is_saved_with_float16_weights_and_its_card_measures_them(few_images):
+    """The VAE's weight matrices leave training as float16 values (ae.models.Autoencoder.float16_weights), so its
+    page copy loses nothing; its card's figures are the rounded model's."""
+    train_x, test_x = few_images
+    model, card = train_model("vae", Recipe(epochs=1, batch_size=64, max_lr=2e-3, loss="elbo"), 0, train_x, test_x,
+                              checkpoint_dir=None)
+    matrices = [parameter for parameter in model.parameters() if parameter.dim() >= 2]
+    assert matrices and all(torch.equal(p, p.half().float()) for p in matrices)
+    assert not all(torch.equal(p, p.half().float()) for p in model.parameters())  # the biases stay float32
+    assert card["test_mse"] == round(train.test_mse(model, test_x), 6)
+    assert card["test_loss"] == round(train.test_loss(model, test_x, "elbo"), 3)

@@ -83,11 +83,17 @@ class Visitor:
     """One page of the app in Chromium, with every page error and console error kept in `errors`."""
 
     def __init__(self, browser, url: str, device: dict = DESKTOP, block: tuple[str, ...] = (),
-                 hold: tuple[str, ...] = ()):
+                 hold: tuple[str, ...] = (), network: dict | None = None):
         """`block`: URL patterns the page may not load (as a browser that refuses them would); `hold`: patterns
-        whose requests wait in `held` until `release()` (a slow network), the page meanwhile used as it stands."""
+        whose requests wait in `held` until `release()` (a slow network), the page meanwhile used as it stands;
+        `network`: a network to emulate (the DevTools protocol's Network.emulateNetworkConditions), the cache off,
+        as a first visit over it: every chunk the page receives is kept in `received` as (seconds since the page was
+        asked for, URL, bytes as transferred)."""
         self.context = browser.new_context(**device)
         self.page = self.context.new_page()
+        self.received: list[tuple[float, str, int]] = []
+        if network:
+            self._emulate(network)
         for pattern in block:
             self.page.route(pattern, lambda route: route.abort())
         self.held = []
@@ -101,10 +107,31 @@ class Visitor:
         self.page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
         self.page.on("console", lambda message: self.errors.append(f"console error: {message.text}")
                      if message.type == "error" else None)
-        self.page.goto(url, wait_until="commit" if hold else "load")  # a held script holds back the load event
+        # A held script holds back the load event, and a slow network the pad's first appearance.
+        self.page.goto(url, wait_until="commit" if hold or network else "load")
         self.page.locator("#sketch canvas").wait_for(timeout=60_000)
         self.page.wait_for_function(PAD_UNCOVERED, timeout=60_000)
         self.page.evaluate(WATCH_JS)
+
+    def _emulate(self, network: dict):
+        cdp = self.context.new_cdp_session(self.page)
+        cdp.send("Network.enable")
+        cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        cdp.send("Network.emulateNetworkConditions", network)
+        urls, counted, started = {}, {}, []
+
+        def sent(event):
+            urls[event["requestId"]] = event["request"]["url"]
+            started.append(event["timestamp"]) if not started else None
+
+        def bytes_in(event, size):  # a compressed response's chunks count nothing: its finish counts the rest
+            counted[event["requestId"]] = counted.get(event["requestId"], 0) + size
+            self.received.append((event["timestamp"] - started[0], urls.get(event["requestId"], ""), size))
+
+        cdp.on("Network.requestWillBeSent", sent)
+        cdp.on("Network.dataReceived", lambda event: bytes_in(event, event["encodedDataLength"]))
+        cdp.on("Network.loadingFinished", lambda event: bytes_in(
+            event, event["encodedDataLength"] - counted.get(event["requestId"], 0)))
 
     def release(self):
         """Let the held requests go on."""

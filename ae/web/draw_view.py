@@ -13,12 +13,17 @@ from .common import EMPTY_PROMPT, STATIC_URL, onnx_files, page_panel
 from .draw_tab import MODEL_NAMES, page_config
 from .gradio_fixes import control_inputs
 from .pad import DRAWING_EVENT, DRAWING_WANTED_EVENT
-from .vendor import FILES, GZIPPED, SUMS
+from .vendor import BINARY, FILES, SUMS
 
 FALLBACK_EVENT = "fallback"  # the view's own event: the page asks the server for an update (static/draw.js)
 LIVE_INTERVAL_MS = 250  # while the server answers, a moving pen asks it at most this often
+# Fetched once the runtime's binary has arrived, not beside it: the VAE's two networks weigh half as much as the
+# runtime, and on a phone's network the other four models' outputs need not wait for them (static/draw.js).
+FETCHED_LATER = ("vae",)
+LOADING_NOTE = "Loading into your browser…"  # under a model's panel until it is (a first visit's VAE)
 ENGINE_NOTES = {
     "loading": "Loading the models into your browser; the server answers meanwhile.",
+    "partial": "Computed in your browser; the VAE is still loading into it, and its panel follows in a moment.",
     "page": "Computed in your browser: the same networks as the server, exported to ONNX, run by ONNX Runtime Web.",
     "server": "Computed on the server: this browser cannot run the models itself.",
     "yours": "Computed on the server, where the model you trained in the Train tab lives.",
@@ -28,26 +33,40 @@ ENGINE_NOTES = {
 # The page's arithmetic, then the Draw tab, the Latent tab, the lessons panel and the Train tab (and names for
 # Gradio's radio groups), loaded before the views' scripts run. draw.js loads ONNX Runtime Web itself, so that a
 # runtime that cannot load leaves the page on the server's answers, not broken.
-HEAD = "".join(f'<script src="{STATIC_URL}{name}"></script>'
-               for name in ("digit.js", "charts.js", "draw.js", "latent.js", "lessons.js", "train.js",
-                            "gradio_fixes.js"))
+HEAD_SCRIPTS = ("digit.js", "charts.js", "draw.js", "latent.js", "lessons.js", "train.js", "gradio_fixes.js")
+HEAD = "".join(f'<script src="{STATIC_URL}{name}"></script>' for name in HEAD_SCRIPTS)
 
 
 def runtime_sha256() -> str:
     """The recorded SHA-256 of ONNX Runtime Web's binary: the page asks for it by this, so a new one is fetched anew."""
-    return next(line.split()[0] for line in SUMS.read_text().splitlines() if line.endswith(GZIPPED))
+    return next(line.split()[0] for line in SUMS.read_text().splitlines() if line.endswith(BINARY))
+
+
+def fetched_first() -> list[tuple[str, str, str]]:
+    """What the Draw tab's script fetches first, as (URL, `as`, `crossorigin`) at the URLs static/draw.js asks for:
+    ONNX Runtime Web's script, its loader module and binary, and the Draw tab's models but the ones FETCHED_LATER."""
+    models = [onnx_files(name)[part] for name in MODEL_NAMES if name not in FETCHED_LATER
+              for part in ("encoder", "decoder")]
+    return [(f"{STATIC_URL}ort/{FILES[0]}", "script", ""), (f"{STATIC_URL}ort/{FILES[1]}", "script", "anonymous"),
+            (f"{STATIC_URL}ort/{BINARY}?v={runtime_sha256()[:16]}", "fetch", "anonymous"),
+            *[(f"{STATIC_URL}models/{model['file']}?v={model['version']}", "fetch", "anonymous") for model in models]]
 
 
 def preload_links() -> str:
-    """`<link rel="preload">` tags, for the page's <head>, of what the Draw tab's script fetches first: ONNX Runtime
-    Web's script and binary, and the Draw tab's models, at the URLs static/draw.js asks for. A phone's browser then
-    fetches them while Gradio's own files still load, not once the Draw tab's script has mounted."""
-    models = [onnx_files(name)[part] for name in MODEL_NAMES for part in ("encoder", "decoder")]
-    return "".join([f'<link rel="preload" as="script" href="{STATIC_URL}ort/{FILES[0]}">',
-                    f'<link rel="preload" as="fetch" crossorigin="anonymous" '
-                    f'href="{STATIC_URL}ort/{GZIPPED}.gz?v={runtime_sha256()[:16]}">',
-                    *[f'<link rel="preload" as="fetch" crossorigin="anonymous" '
-                      f'href="{STATIC_URL}models/{model["file"]}?v={model["version"]}">' for model in models]])
+    """`<link rel="preload">` tags, for the page's <head>, of `fetched_first()`: a phone's browser then fetches them
+    while Gradio's own files still load, not once the Draw tab's script has mounted. (The loader is a module:
+    `modulepreload`.)"""
+    return "".join(f'<link rel="{"modulepreload" if url.endswith(".mjs") else "preload"}" as="{kind}"'
+                   + (f' crossorigin="{cors}"' if cors else "") + f' href="{url}">'
+                   for url, kind, cors in fetched_first())
+
+
+def preload_header() -> str:
+    """The page's own scripts (HEAD) and `fetched_first()` as an HTTP `Link` header, for the page itself
+    (ae.web.serving.PreloadHeader)."""
+    scripts = [(f"{STATIC_URL}{name}", "script", "") for name in HEAD_SCRIPTS]
+    return ", ".join(f"<{url}>; rel={'modulepreload' if url.endswith('.mjs') else 'preload'}; as={kind}"
+                     + (f"; crossorigin={cors}" if cors else "") for url, kind, cors in scripts + fetched_first())
 
 
 def view_config(kind: str, amount: float, seed: int, control_ids: dict[str, str]) -> dict:
@@ -56,10 +75,10 @@ def view_config(kind: str, amount: float, seed: int, control_ids: dict[str, str]
     seed's box): the page reads them as they stand when it mounts, and follows the amount's steps as they happen."""
     config = page_config()
     for model, colour in zip(config["models"], TAB10):
-        model.update(**onnx_files(model["name"]), colour=colour)
+        model.update(**onnx_files(model["name"]), colour=colour, later=model["name"] in FETCHED_LATER)
     return {**config, "static_url": STATIC_URL, "runtime_sha256": runtime_sha256(), "drawing_event": DRAWING_EVENT,
             "drawing_wanted_event": DRAWING_WANTED_EVENT, "empty_prompt": EMPTY_PROMPT,
-            "live_interval_ms": LIVE_INTERVAL_MS, "engine_notes": ENGINE_NOTES,
+            "live_interval_ms": LIVE_INTERVAL_MS, "engine_notes": ENGINE_NOTES, "loading_note": LOADING_NOTE,
             "noise": {"kind": kind, "amount": amount, "seed": seed},
             "noise_inputs": control_inputs(control_ids)}
 

@@ -6,9 +6,10 @@ all for the CPU; the WebGPU/WebGL builds are not needed. They are committed, so 
 (nothing is fetched from a CDN at run time), with `SHA256SUMS` beside them (the package's own bytes);
 tests/test_page_files.py checks the files against it.
 
-The binary is stored gzipped (14.2 MB as published, 3.7 MB so): Gradio serves static files as they are, and
-the page unpacks it itself (static/draw.js), so a first visit downloads a quarter as much, and no file of the
-repository is over the 10 MB above which the Hugging Face Hub wants Git LFS.
+The binary (14.2 MB as published) is stored compressed twice, with brotli (2.3 MB) and with gzip (3.7 MB), and
+the app sends whichever the browser takes, as it is, with its Content-Encoding (ae.web.serving): a phone's first
+visit downloads a sixth of it, and no file of the repository is over the 10 MB above which the Hugging Face Hub
+wants Git LFS.
 
     python -m ae.web.vendor                   # the pinned version, again
     python -m ae.web.vendor --version 1.31.0  # another version (then rerun the browser tests)
@@ -28,16 +29,25 @@ from .common import STATIC
 
 PACKAGE, VERSION = "onnxruntime-web", "1.30.0"
 FILES = ["ort.wasm.min.js", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"]
-GZIPPED = "ort-wasm-simd-threaded.wasm"  # committed as <name>.gz
+BINARY = "ort-wasm-simd-threaded.wasm"  # committed compressed, as <name><suffix>
+COMPRESSED = {"br": ".br", "gzip": ".gz"}  # Content-Encoding: suffix, brotli first: the smaller
 ORT_DIR = STATIC / "ort"
 SUMS = ORT_DIR / "SHA256SUMS"
 
 
 def read_vendored(directory: Path, name: str) -> bytes:
-    """A file of the package as published, unpacking the one stored gzipped."""
-    if name == GZIPPED:
+    """A file of the package as published, unpacking the binary from its gzipped copy."""
+    if name == BINARY:
         return gzip.decompress((directory / f"{name}.gz").read_bytes())
     return (directory / name).read_bytes()
+
+
+def compress(data: bytes, encoding: str) -> bytes:
+    """`data` as BINARY is stored with that Content-Encoding: as small as each goes, the same bytes every time."""
+    if encoding == "br":
+        import brotli  # a tool of vendoring and of the tests (requirements-test.txt), not of the app
+        return brotli.compress(data, quality=11, lgwin=24)
+    return gzip.compress(data, 9, mtime=0)
 
 
 def sha256_lines(directory: Path, names: list[str]) -> str:
@@ -54,8 +64,9 @@ def vendor(version: str = VERSION, target: Path = ORT_DIR) -> None:
         package = Path(scratch) / "package"
         target.mkdir(parents=True, exist_ok=True)
         for name in FILES:
-            if name == GZIPPED:  # mtime 0: the same bytes every time
-                (target / f"{name}.gz").write_bytes(gzip.compress((package / "dist" / name).read_bytes(), 9, mtime=0))
+            if name == BINARY:
+                for encoding, suffix in COMPRESSED.items():
+                    (target / f"{name}{suffix}").write_bytes(compress((package / "dist" / name).read_bytes(), encoding))
             else:
                 shutil.copyfile(package / "dist" / name, target / name)
         license_name = json.loads((package / "package.json").read_text())["license"]

@@ -13,7 +13,7 @@
   const D = window.aeDigit;
   const N = D.FIELD * D.FIELD;
   const studio = window.aeStudio = Object.assign(window.aeStudio || {}, {  // app.py's events may have set a field
-    engine: "loading",  // "loading", "page" (models ready here) or "server" (they could not start)
+    engine: "loading",  // "loading", "partial" (the first models ready here), "page" (all) or "server" (they cannot start)
     last: null,         // what is painted: {source, status, clean, noisy, outputs, metrics, sweep, yours}
     updates: 0,         // painted updates, for the tests and the benchmark
     busy: () => updateQueue.busy(),  // an update is being computed, or waits to be
@@ -45,33 +45,41 @@
       document.head.appendChild(script);
     });
   }
-  async function unpacked(url) {  // the runtime's binary, stored gzipped (ae/web/vendor.py)
+  async function bytesOf(url) {
     const answer = await fetch(url);
     if (!answer.ok) throw new Error(`could not load ${url}`);
-    return new Response(answer.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
+    return answer.arrayBuffer();
   }
-  /* Every file at once, the runtime's script and binary and the Draw tab's models: on a phone's network each
-   * round trip costs 150 ms, and one after another a dozen of them cost seconds. */
-  async function startModels(base) {
+  /* The runtime's script and binary and the Draw tab's models, every file at once (on a phone's network each round
+   * trip costs 150 ms), but the ones marked `later` (the VAE's, half the runtime's bytes): those start once the
+   * binary has arrived, so the first models share the network with nothing else. `firstReady()` once the runtime
+   * and the first models are (the page computes those from then on); the promise resolves once every model is. */
+  async function startModels(base, firstReady) {
     if (typeof WebAssembly === "undefined") throw new Error("this browser has no WebAssembly");
-    config.models.forEach((model) => { modelBytes(model.encoder); modelBytes(model.decoder); });
-    const binary = quietly(unpacked(`${base}ort/ort-wasm-simd-threaded.wasm.gz?v=${config.runtime_sha256.slice(0, 16)}`));
+    const [first, later] = [false, true].map((late) => config.models.filter((model) => !!model.later === late));
+    const fetchFiles = (models) => models.forEach((model) => { modelBytes(model.encoder); modelBytes(model.decoder); });
+    fetchFiles(first);
+    // Compressed with brotli or gzip, and unpacked by the browser (ae.web.serving.PrecompressedRuntime).
+    const binary = quietly(bytesOf(`${base}ort/ort-wasm-simd-threaded.wasm?v=${config.runtime_sha256.slice(0, 16)}`));
+    binary.then(() => fetchFiles(later), () => {});
     if (typeof ort === "undefined") await loadScript(base + "ort/ort.wasm.min.js");
     ort.env.wasm.numThreads = 1;  // threads need cross-origin isolation, which Spaces pages do not have
     ort.env.wasm.wasmPaths = base + "ort/";
     ort.env.wasm.wasmBinary = await binary;
-    const loaded = {};
-    for (const model of config.models)
-      loaded[model.name] = {encoder: await studio.session(model.encoder), decoder: await studio.session(model.decoder)};
-    sessions = loaded;
+    for (const models of [first, later]) {
+      const loaded = {};
+      for (const model of models)
+        loaded[model.name] = {encoder: await studio.session(model.encoder), decoder: await studio.session(model.decoder)};
+      sessions = {...sessions, ...loaded};
+      if (models === first && later.length) firstReady();
+    }
   }
   /* `promise`, whose failure is reported where it is awaited, not as an unhandled rejection before then. */
   const quietly = (promise) => { promise.catch(() => {}); return promise; };
   /* A model file's bytes ({file, version, folder}), fetched once. */
   const fetched = {};
-  const modelBytes = (onnx) => fetched[onnx.file] ??= quietly(fetch(new URL(
-    `${onnx.folder || "models"}/${onnx.file}?v=${onnx.version}`, new URL(config.static_url, document.baseURI)).href)
-    .then((answer) => { if (!answer.ok) throw new Error(`could not load ${onnx.file}`); return answer.arrayBuffer(); }));
+  const modelBytes = (onnx) => fetched[onnx.file] ??= quietly(bytesOf(new URL(
+    `${onnx.folder || "models"}/${onnx.file}?v=${onnx.version}`, new URL(config.static_url, document.baseURI)).href));
   /* A model file as an ONNX Runtime session, opened once, after the runtime has loaded (the Latent tab's decoders
    * come this way too: studio.ready says when). */
   const opened = {};
@@ -113,9 +121,10 @@
     const clean = drawing && !drawing.empty ? cleanDigit() : null;
     if (!clean) return blank(config.empty_prompt);
     const noisy = D.pageNoise(clean, noise.kind, noise.amount, noise.seed);
-    const key = `${drawingVersion}|${noise.kind}|${noise.seed}`, amounts = config.sweep_amounts;
+    const ready = config.models.filter((model) => sessions[model.name] || own[model.name]);
+    const key = `${drawingVersion}|${noise.kind}|${noise.seed}|${ready.length}`, amounts = config.sweep_amounts;
     const outputs = {}, metrics = {};
-    for (const model of config.models) {
+    for (const model of ready) {
       // A pen lifted meanwhile: its final update replaces this one at once, rather than after it (a slow phone).
       if (!final && updateQueue.waiting() === true) return;
       const out = await reconstruct(model.name, noisy, 1), error = D.mse(out, clean);
@@ -124,14 +133,15 @@
     }
     const painted = {source: "page", status: config.status, noise: {...noise}, clean: D.asPixels(clean),
                      noisy: D.asPixels(noisy), outputs, metrics,
-                     sweep: sweepCache.key === key ? {amounts, mse: sweepCache.curves} : undefined, yours: Object.keys(own)};
+                     sweep: sweepCache.key === key ? {amounts, mse: sweepCache.curves} : undefined, yours: Object.keys(own),
+                     loading: config.models.filter((model) => !ready.includes(model)).map((model) => model.name)};
     paint(painted);
     if (!final || sweepCache.key === key) return;
     await nextFrame();  // the outputs on screen first: the sweep's work would hold back the frame that shows them
     const batch = new Float32Array(amounts.length * N);
     amounts.forEach((amount, i) => batch.set(D.pageNoise(clean, noise.kind, amount, noise.seed), i * N));
     const curves = {};
-    for (const model of config.models) {
+    for (const model of ready) {
       const out = await reconstruct(model.name, batch, amounts.length);
       curves[model.name] = amounts.map((_, i) => D.mse(out.subarray(i * N, (i + 1) * N), clean));
     }
@@ -166,8 +176,10 @@
       },
     };
   };
+  /* The page computes what is painted: its models (all, or the first ones) are ready, and none is the server's. */
+  const computesHere = () => (studio.engine === "page" || studio.engine === "partial") && !yours.length;
   const updateQueue = studio.latest(async (final) => {
-    if (studio.engine === "page" && !yours.length) await computeHere(final);
+    if (computesHere()) await computeHere(final);
     // The server follows a moving pen at its own pace: one request per interval at most.
     else if (final || performance.now() - lastAsked > config.live_interval_ms) fromTheServer();
   }, (error) => {
@@ -187,7 +199,7 @@
     const hadYours = yours.length > 0;
     yours = record.yours || [];
     showEngine();
-    if (studio.engine === "page" && !yours.length) {  // the page answers for itself (again)
+    if (computesHere()) {  // the page answers for itself (again)
       if (hadYours) update();
       return;
     }
@@ -274,7 +286,8 @@
       const out = painted.outputs[model.name], metric = painted.metrics[model.name];
       show(`out-${model.name}`, out && greyImage(out), `${model.title}: its reconstruction`);
       text(`metrics-${model.name}`, metric ? (painted.yours.includes(model.name) ? "Yours (Train tab) · " : "")
-           + `MSE ${metric.mse.toFixed(4)} · PSNR ${metric.psnr.toFixed(1)} dB` : "");
+           + `MSE ${metric.mse.toFixed(4)} · PSNR ${metric.psnr.toFixed(1)} dB`
+           : painted.clean !== null && painted.loading?.includes(model.name) ? config.loading_note : "");
     }
     showErrorMaps(painted);
     const chart = document.getElementById("sweep");  // left as it is while the pen moves (sweep undefined)
@@ -295,7 +308,8 @@
       legendRule: "your noise amount"});
   }
   function showEngine() {  // data-engine: where the models run; the note: who computes what is shown
-    const note = studio.engine !== "page" ? studio.engine : yours.length ? "yours" : Object.keys(own).length ? "yours_page" : "page";
+    const note = !["page", "partial"].includes(studio.engine) ? studio.engine : yours.length ? "yours"
+      : Object.keys(own).length ? "yours_page" : studio.engine;
     text("engine-note", config.engine_notes[note]);
     document.getElementById("draw-view")?.setAttribute("data-engine", studio.engine);
   }
@@ -330,7 +344,11 @@
     }, true);
     showEngine();
     const started = performance.now();
-    startModels(new URL(config.static_url, document.baseURI).href).then(() => {
+    startModels(new URL(config.static_url, document.baseURI).href, () => {
+      studio.engine = "partial";
+      showEngine();
+      if (drawing) update();  // the first models' outputs, computed here, in place of the server's
+    }).then(() => {
       studio.engine = "page";
       studio.readyMs = performance.now() - started;
       whenReady.resolve();

@@ -62,9 +62,10 @@ async function startRuntime(config) {
   runtime = self.ort;
   runtime.env.wasm.numThreads = 1;
   runtime.env.wasm.wasmPaths = `${base}ort/`;
-  const wasm = await fetch(`${base}ort/ort-wasm-simd-threaded.wasm.gz?v=${config.runtime_sha256.slice(0, 16)}`);
+  // The binary comes compressed, brotli or gzip, and the browser unpacks it (ae.web.serving.PrecompressedRuntime).
+  const wasm = await fetch(`${base}ort/ort-wasm-simd-threaded.wasm?v=${config.runtime_sha256.slice(0, 16)}`);
   if (!wasm.ok) throw new Error("could not load ONNX Runtime's WebAssembly");
-  runtime.env.wasm.wasmBinary = await new Response(wasm.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
+  runtime.env.wasm.wasmBinary = await wasm.arrayBuffer();
 }
 
 /* ---------- safetensors (the format of the starting weights and of a visitor's download) ---------- */
