@@ -24,13 +24,14 @@ pytestmark = pytest.mark.skipif(NODE is None and not os.environ.get("CI"), reaso
 RUN_CASES = """
 const digit = require(process.argv[1]);
 const cases = JSON.parse(require("fs").readFileSync(0, "utf8"));
-const answers = cases.map(({rgba, width, height, noise}) => {
+const answers = cases.map(({rgba, width, height, noise, box, region}) => {
   const clean = digit.sketchToMnist(Uint8Array.from(rgba), width, height);
-  if (!clean) return {clean: null};
+  const boxed = digit.sketchToMnist(Uint8Array.from(region), width, height, box);
+  if (!clean) return {clean: null, boxed};
   const noisy = noise.map(([kind, amount, seed]) => Array.from(digit.pageNoise(clean, kind, amount, seed)));
   const error = digit.mse(noisy[0], clean);
   return {clean: Array.from(clean), noisy, pixels: Array.from(digit.asPixels(clean)),
-          mse: error, psnr: digit.psnr(error)};
+          mse: error, psnr: digit.psnr(error), boxed: boxed && Array.from(boxed)};
 });
 console.log(JSON.stringify({answers, uniforms: Array.from(digit.uniforms(123456789, 3, 1000))}));
 """
@@ -59,11 +60,26 @@ def drawings() -> list[np.ndarray]:
     return pages
 
 
+def ink_box(page: np.ndarray, margin: int) -> dict:
+    """The part of a drawing holding every pixel that is not white, `margin` pixels wider, as a pad reads it."""
+    rows, cols = np.nonzero((page[..., :3] < 255).any(-1))
+    if not len(rows):
+        return {"x": 0, "y": 0, "width": 1, "height": 1}
+    y0, x0 = max(0, rows.min() - margin), max(0, cols.min() - margin)
+    y1, x1 = min(page.shape[0], rows.max() + 1 + margin), min(page.shape[1], cols.max() + 1 + margin)
+    return {"x": int(x0), "y": int(y0), "width": int(x1 - x0), "height": int(y1 - y0)}
+
+
 @pytest.fixture(scope="module")
 def cases():
     noise = [[kind, amount, seed] for kind in NOISE_KINDS for amount, seed in [(0.0, 0), (0.35, 1), (1.0, 2**31 - 1)]]
-    return [{"rgba": page.ravel().tolist(), "width": page.shape[1], "height": page.shape[0], "noise": noise}
-            for page in drawings()]
+    cases = []
+    for k, page in enumerate(drawings()):
+        box = ink_box(page, margin=k % 3)
+        region = page[box["y"]:box["y"] + box["height"], box["x"]:box["x"] + box["width"]]
+        cases.append({"rgba": page.ravel().tolist(), "width": page.shape[1], "height": page.shape[0], "noise": noise,
+                      "box": box, "region": region.ravel().tolist()})
+    return cases
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +112,13 @@ def test_the_digit_noise_and_metrics_are_the_same(cases, page_answers):
         if expected_mse > 0:
             expected_psnr = psnr_per_image(noisy, target)
             assert answer["psnr"] == pytest.approx(float(expected_psnr), rel=1e-5)
+
+
+def test_a_drawing_read_where_its_ink_is_gives_the_same_digit(page_answers):
+    """The pad reads only the part of the canvas its strokes cover (static/pad.js's inkBox): bit for bit the digit
+    the whole canvas gives, the canvas's border read as white where it lies outside that part."""
+    for answer in page_answers["answers"]:
+        assert answer["boxed"] == answer["clean"]
 
 
 def test_the_noise_does_what_it_says():

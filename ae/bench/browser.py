@@ -42,6 +42,9 @@ PAD_UNCOVERED = """() => { const pad = document.querySelector('#sketch canvas');
     const box = pad && pad.getBoundingClientRect();
     return !!box && document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2) === pad; }"""
 WATCH_JS = (Path(__file__).parent / "watch.js").read_text()  # window.aeWatch, aeDone and aeStop
+# The Draw tab knows where its every model runs: all in the page, or all on the server (not "loading", nor
+# "partial", the page's first models in and the VAE still on its way).
+ENGINE_SETTLED = "window.aeStudio && ['page', 'server'].includes(aeStudio.engine)"
 
 
 def free_port() -> int:
@@ -238,7 +241,7 @@ def visiting(url: str):
     with sync_playwright() as playwright:
         browser = launch(playwright)
         visitor = Visitor(browser, url)
-        visitor.page.wait_for_function("window.aeStudio && aeStudio.engine !== 'loading'", timeout=60_000)
+        visitor.page.wait_for_function(ENGINE_SETTLED, timeout=60_000)
         visitor.timed(lambda: visitor.stroke(SEVEN), DRAW_PANELS)
         try:
             yield visitor

@@ -7,7 +7,7 @@ import threading
 import time
 
 from ..web.dataurl import png_data_url
-from .browser import DRAW_PANELS, STROKES
+from .browser import DRAW_PANELS, ENGINE_SETTLED, STROKES
 from .common import cpu_seconds, loopback_client, percentiles, run_started, sample_drawing
 
 
@@ -20,7 +20,7 @@ def page_files(url: str) -> list[str]:
     with sync_playwright() as playwright:
         browser = launch(playwright)
         visitor = Visitor(browser, url)
-        visitor.page.wait_for_function("window.aeStudio && aeStudio.engine !== 'loading'", timeout=60_000)
+        visitor.page.wait_for_function(ENGINE_SETTLED, timeout=60_000)
         files = list(dict.fromkeys(visitor.requests))
         browser.close()
     return files
@@ -97,7 +97,7 @@ def class_scenario(url: str, pid: int, visitors: int, real_pages: int, seconds: 
         for thread in threads:
             thread.start()
         for visitor in pages:
-            visitor.page.wait_for_function("window.aeStudio && aeStudio.engine !== 'loading'", timeout=120_000)
+            visitor.page.wait_for_function(ENGINE_SETTLED, timeout=120_000)
         samples, page_requests = strokes_until(pages, lambda: time.perf_counter() - started >= seconds)
         errors = [error for visitor in pages for error in visitor.errors]
         browser.close()
@@ -146,7 +146,7 @@ def train_queue(url: str, visitors: int, budget_s: int = 30, spread_s: float = 1
     with sync_playwright() as playwright:
         browser = launch(playwright)
         visitor = Visitor(browser, url)
-        visitor.page.wait_for_function("window.aeStudio && aeStudio.engine !== 'loading'", timeout=120_000)
+        visitor.page.wait_for_function(ENGINE_SETTLED, timeout=120_000)
         for thread in threads:
             thread.start()
         samples, _ = strokes_until([visitor], lambda: not any(thread.is_alive() for thread in threads))

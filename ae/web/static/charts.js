@@ -24,6 +24,12 @@
     return [1, 2, 2.5, 5, 10].map((s) => s * power).find((v) => v >= value);
   }
 
+  /* x's place across a chart from xStart to xEnd (log: on a logarithmic axis). */
+  function xPlace(x, xStart, xEnd, log) {
+    const scale = log ? Math.log10 : (v) => v;
+    return LEFT + (scale(x) - scale(xStart)) / (scale(xEnd) - scale(xStart)) * (WIDTH - LEFT - RIGHT);
+  }
+
   /* Lines ({label, colour, xs, ys, tips, style}) over x from xStart to xEnd and y from 0 up to a tidy number above
    * every value, with dashed rules ({at, tip, vertical}) and a legend (`legendRule` names the rules there):
    * [legend, svg]. A line's style: "line" (joined dots, the default), "dots" alone, or "rings" (larger, hollow: a
@@ -34,10 +40,11 @@
     const scale = log ? Math.log10 : (v) => v;
     const [yBottom, yTop] = log ? [10 ** Math.floor(Math.log10(Math.min(...values))), 10 ** Math.ceil(Math.log10(Math.max(...values)))]
       : [0, niceCeiling(Math.max(...values, 1e-6))];
-    const xOf = (x) => LEFT + (scale(x) - scale(xStart)) / (scale(xEnd) - scale(xStart)) * (WIDTH - LEFT - RIGHT);
+    const xOf = (x) => xPlace(x, xStart, xEnd, log);
     const yOf = (y) => HEIGHT - BOTTOM - (scale(Math.min(Math.max(y, yBottom), yTop)) - scale(yBottom))
       / (scale(yTop) - scale(yBottom)) * (HEIGHT - TOP - BOTTOM);
-    const svg = node("svg", {viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: "img", "aria-label": `${yLabel} against ${xLabel}`});
+    const svg = node("svg", {viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: "img", "aria-label": `${yLabel} against ${xLabel}`,
+                             "data-x-start": xStart, "data-x-end": xEnd, "data-log": log});
     const group = svg.appendChild(node("g", {"font-size": 14, fill: INK}));
     const yTicks = log ? Array.from({length: Math.round(Math.log10(yTop / yBottom)) + 1}, (_, k) => +(yBottom * 10 ** k).toPrecision(6))
       : Array.from({length: 6}, (_, k) => +(yTop * k / 5).toPrecision(6));
@@ -54,7 +61,7 @@
       const [x1, y1, x2, y2] = rule.vertical ? [xOf(rule.at), TOP, xOf(rule.at), HEIGHT - BOTTOM]
         : [LEFT, yOf(rule.at), WIDTH - RIGHT, yOf(rule.at)];
       group.append(node("line", {x1: x1.toFixed(1), y1: y1.toFixed(1), x2: x2.toFixed(1), y2: y2.toFixed(1), stroke: RULE,
-                                 "stroke-dasharray": "4 3"}, tip(rule.tip)));
+                                 "stroke-dasharray": "4 3", "data-rule": rule.vertical ? "vertical" : "across"}, tip(rule.tip)));
     }
     for (const line of lines) {
       const points = line.xs.map((x, i) => [xOf(x).toFixed(1), yOf(line.ys[i]).toFixed(1)]);
@@ -78,6 +85,16 @@
     return [legend, svg];
   }
 
+  /* A chart's first vertical rule moved to x = `at`, with a new tip: what a slider step changes in a chart, without
+   * drawing it anew. */
+  function moveRule(svg, at, words) {
+    const rule = svg.querySelector('line[data-rule="vertical"]'), data = svg.dataset;
+    const x = xPlace(at, Number(data.xStart), Number(data.xEnd), data.log === "true").toFixed(1);
+    rule.setAttribute("x1", x);
+    rule.setAttribute("x2", x);
+    rule.querySelector("title").textContent = words;
+  }
+
   /* A chart's place before it has anything to show: what will appear there, and how to get it. */
   function placeholder(words) {
     const note = document.createElement("p");
@@ -86,5 +103,5 @@
     return note;
   }
 
-  root.aeCharts = {lineChart, placeholder, niceCeiling};
+  root.aeCharts = {lineChart, moveRule, placeholder, niceCeiling};
 })(window);

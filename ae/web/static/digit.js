@@ -16,30 +16,37 @@
   const halfUp = (x) => Math.max(1, Math.floor(x + 0.5));
 
   /* How far each pixel of an RGBA image (0-255) is from the canvas colour, read off the border: ink_map.
-   * Transparent pixels show the white canvas beneath. */
-  function inkMap(rgba, width, height) {
-    const n = width * height, alpha = (p) => rgba[4 * p + 3] / 255;
-    const value = (p, c) => (rgba[4 * p + c] / 255) * alpha(p) + (1 - alpha(p));
+   * Transparent pixels show the white canvas beneath. `rgba` holds the pixels of `box` alone, every pixel of the
+   * width x height image outside it being white (a pad reads only where its strokes are): {ink, area}, the ink
+   * over `area`, zero outside it (the box, or the whole image where white paper reads as ink). */
+  function inkMap(rgba, width, height, box) {
+    const inBox = (x, y) => x >= box.x && x < box.x + box.width && y >= box.y && y < box.y + box.height;
+    const channel = (x, y, c) => (inBox(x, y) ? rgba[4 * ((y - box.y) * box.width + x - box.x) + c] : 255);
+    const value = (x, y, c) => { const a = channel(x, y, 3) / 255; return (channel(x, y, c) / 255) * a + (1 - a); };
     const border = [];
-    for (let x = 0; x < width; x++) border.push(x, (height - 1) * width + x);
-    for (let y = 0; y < height; y++) border.push(y * width, y * width + width - 1);
+    for (let x = 0; x < width; x++) border.push([x, 0], [x, height - 1]);
+    for (let y = 0; y < height; y++) border.push([0, y], [width - 1, y]);
     const [r, g, b] = [0, 1, 2].map((c) => {
-      const list = border.map((p) => value(p, c)).sort((u, v) => u - v), m = list.length >> 1;
+      const list = border.map(([x, y]) => value(x, y, c)).sort((u, v) => u - v), m = list.length >> 1;
       return list.length % 2 ? list[m] : (list[m - 1] + list[m]) / 2;
     });
-    const ink = new Float64Array(n);
-    for (let p = 0, q = 0; p < n; p++, q += 4) {
-      let most;
-      if (rgba[q + 3] === 255) {  // opaque, as a canvas is: the same numbers, with a = 1 and paper = 0 left out
-        most = Math.max(Math.abs(rgba[q] / 255 - r), Math.abs(rgba[q + 1] / 255 - g), Math.abs(rgba[q + 2] / 255 - b));
-      } else {
-        const a = rgba[q + 3] / 255, paper = 1 - a;  // what a transparent pixel shows: the white canvas beneath
-        most = Math.max(Math.abs((rgba[q] / 255) * a + paper - r), Math.abs((rgba[q + 1] / 255) * a + paper - g),
-                        Math.abs((rgba[q + 2] / 255) * a + paper - b));
+    const paper = Math.max(Math.abs(1 - r), Math.abs(1 - g), Math.abs(1 - b));  // a white pixel's, as below
+    const area = paper > INK_FLOOR ? {x: 0, y: 0, width, height} : box;
+    const ink = new Float64Array(area.width * area.height).fill(paper > INK_FLOOR ? paper : 0);
+    for (let y = 0; y < box.height; y++) {
+      for (let x = 0, q = 4 * y * box.width; x < box.width; x++, q += 4) {
+        let most;
+        if (rgba[q + 3] === 255) {  // opaque, as a canvas is: the same numbers, with a = 1 and paper = 0 left out
+          most = Math.max(Math.abs(rgba[q] / 255 - r), Math.abs(rgba[q + 1] / 255 - g), Math.abs(rgba[q + 2] / 255 - b));
+        } else {
+          const a = rgba[q + 3] / 255, paper = 1 - a;  // what a transparent pixel shows: the white canvas beneath
+          most = Math.max(Math.abs((rgba[q] / 255) * a + paper - r), Math.abs((rgba[q + 1] / 255) * a + paper - g),
+                          Math.abs((rgba[q + 2] / 255) * a + paper - b));
+        }
+        ink[(y + box.y - area.y) * area.width + x + box.x - area.x] = most > INK_FLOOR ? most : 0;
       }
-      ink[p] = most > INK_FLOOR ? most : 0;
     }
-    return ink;
+    return {ink, area};
   }
 
   /* (nOut x nIn) weights resizing one axis: area average when shrinking, linear when enlarging. */
@@ -83,21 +90,23 @@
   }
 
   /* A drawing (RGBA bytes, width x height) as a 28x28 digit in [0, 1] (Float32Array, row-major);
-   * null when there is no ink to speak of. */
-  function sketchToMnist(rgba, width, height) {
-    const ink = inkMap(rgba, width, height);
+   * null when there is no ink to speak of. With `box` ({x, y, width, height}), `rgba` holds that part of the
+   * drawing alone and the rest is white: the same digit, for the work of reading where the strokes are. */
+  function sketchToMnist(rgba, width, height, box = {x: 0, y: 0, width, height}) {
+    const {ink, area} = inkMap(rgba, width, height, box);
     let top = 0;
     for (const v of ink) top = Math.max(top, v);
     if (top < MIN_INK) return null;
     let y0 = height, y1 = -1, x0 = width, x1 = -1;
-    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
-      const p = y * width + x;
+    for (let y = area.y; y < area.y + area.height; y++) for (let x = area.x; x < area.x + area.width; x++) {
+      const p = (y - area.y) * area.width + x - area.x;
       if (ink[p] === 0) continue;  // paper, most of a drawing: stays 0
       ink[p] /= top;
       if (ink[p] > INK_FLOOR) { y0 = Math.min(y0, y); y1 = Math.max(y1, y); x0 = Math.min(x0, x); x1 = Math.max(x1, x); }
     }
     const h = y1 - y0 + 1, w = x1 - x0 + 1, crop = new Float64Array(h * w);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) crop[y * w + x] = ink[(y + y0) * width + x + x0];
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++)
+      crop[y * w + x] = ink[(y + y0 - area.y) * area.width + x + x0 - area.x];
     const scale = DIGIT_BOX / Math.max(h, w), outH = halfUp(h * scale), outW = halfUp(w * scale);
     const digit = sandwich(resizeWeights(h, outH), crop, h, w, resizeWeights(w, outW));
     let total = 0, comY = 0, comX = 0;

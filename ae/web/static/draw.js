@@ -106,9 +106,10 @@
   /* ---------- one update, computed here ---------- */
   function cleanDigit() {
     if (cleanCache.version !== drawingVersion) {
-      const {canvas, context} = drawing;
-      const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
-      cleanCache = {version: drawingVersion, digit: D.sketchToMnist(pixels, canvas.width, canvas.height)};
+      const {canvas, context, inkBox} = drawing;  // read where the strokes are: white elsewhere (pad.js)
+      const box = inkBox ?? {x: 0, y: 0, width: canvas.width, height: canvas.height};
+      const pixels = context.getImageData(box.x, box.y, box.width, box.height).data;
+      cleanCache = {version: drawingVersion, digit: D.sketchToMnist(pixels, canvas.width, canvas.height, box)};
     }
     return cleanCache.digit;
   }
@@ -290,11 +291,27 @@
            : painted.clean !== null && painted.loading?.includes(model.name) ? config.loading_note : "");
     }
     showErrorMaps(painted);
-    const chart = document.getElementById("sweep");  // left as it is while the pen moves (sweep undefined)
-    if (chart && painted.sweep !== undefined) chart.replaceChildren(...(painted.sweep ? sweepChart(painted) : [placeholder()]));
+    showSweep(painted);
     document.dispatchEvent(new CustomEvent("ae-studio-painted", {detail: painted}));  // for the benchmark
   }
   const placeholder = () => aeCharts.placeholder("Each model's error on your digit as the noise grows appears here once you draw.");
+
+  /* The sweep's chart, left as it is while the pen moves (sweep undefined); for the same curves at another amount
+   * (a slider step), only its dashed rule moves. */
+  let charted = null;  // the sweep and noise type the chart shows
+  function showSweep(painted) {
+    const chart = document.getElementById("sweep");
+    if (!chart || painted.sweep === undefined) return;
+    const svg = chart.querySelector("svg");
+    if (painted.sweep && svg && charted?.sweep.mse === painted.sweep.mse && charted.kind === painted.noise.kind
+        && charted.yours === painted.yours.join()) {
+      aeCharts.moveRule(svg, painted.noise.amount, ruleTip(painted.noise.amount));
+    } else {
+      chart.replaceChildren(...(painted.sweep ? sweepChart(painted) : [placeholder()]));
+    }
+    charted = painted.sweep && {sweep: painted.sweep, kind: painted.noise.kind, yours: painted.yours.join()};
+  }
+  const ruleTip = (amount) => `your noise amount, ${amount}`;
 
   /* The noise sweep: MSE against the noise amount, one line per model, the slider's amount dashed. */
   function sweepChart(painted) {
@@ -304,7 +321,7 @@
         label: model.short + (painted.yours.includes(model.name) ? " (yours)" : ""), colour: model.colour, xs: amounts,
         ys: curves[model.name], tips: amounts.map((a, i) => `${model.short}, noise ${a}: MSE ${curves[model.name][i].toFixed(4)}`)})),
       xEnd: 1, xLabel: `noise amount (${label})`, yLabel: "MSE vs your clean digit",
-      rules: [{at: painted.noise.amount, tip: `your noise amount, ${painted.noise.amount}`, vertical: true}],
+      rules: [{at: painted.noise.amount, tip: ruleTip(painted.noise.amount), vertical: true}],
       legendRule: "your noise amount"});
   }
   function showEngine() {  // data-engine: where the models run; the note: who computes what is shown

@@ -10,6 +10,7 @@
   "use strict";
   const studio = window.aeStudio = Object.assign(window.aeStudio || {}, {});
   const D = window.aeDigit;
+  const SETTLE_MS = 200;
   let config = null, size = null, digit = null, near = false;
 
   /* ---------- what a code's size buys ---------- */
@@ -137,11 +138,18 @@
              + `detail repeats every ${config.stride_period} pixels · test outputs: `
              + `${(model.outputs_grid_share / model.digits_grid_share).toFixed(2)}× the digits' own`);
       let started = false;
-      new IntersectionObserver((entries) => {  // the files only when the panel is about to be seen
-        near = entries.some((entry) => entry.isIntersecting);
-        if (!near) return;
-        update();
-        if (!started) { started = true; checkerboards().catch(unavailable); }
+      // The files only when the panel is about to be seen, and still is a moment later: while the page is still
+      // being laid out, a phone's screen can reach it for a frame.
+      let seen = false;
+      new IntersectionObserver((entries) => {
+        seen = entries.some((entry) => entry.isIntersecting);
+        if (!seen) { near = false; return; }
+        setTimeout(() => {
+          if (!seen || near) return;
+          near = true;
+          update();
+          if (!started) { started = true; checkerboards().catch(unavailable); }
+        }, SETTLE_MS);
       }, {rootMargin: "300px"}).observe(element);
     },
   };
