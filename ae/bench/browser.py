@@ -222,6 +222,12 @@ class Visitor:
             self.page.evaluate("window.aeStop()")
 
 
+def questions(urls: list[str]) -> list[str]:
+    """The requests that ask the server something, not for a file (the lessons panel fetches its model once it
+    nears the screen, which may happen during a timed action)."""
+    return [url for url in urls if "/gradio_api/file=" not in url]
+
+
 def launch(playwright):
     """Debian's Chromium, headless, with the flags that make it run in a container without a GPU."""
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

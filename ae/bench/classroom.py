@@ -7,8 +7,10 @@ import threading
 import time
 
 from ..web.dataurl import png_data_url
-from .browser import DRAW_PANELS, ENGINE_SETTLED, STROKES
+from .browser import DRAW_PANELS, ENGINE_SETTLED, STROKES, questions
 from .common import cpu_seconds, loopback_client, percentiles, run_started, sample_drawing
+
+BROWSER_ENCODINGS = "gzip, deflate, br, zstd"  # Chromium's Accept-Encoding
 
 
 def page_files(url: str) -> list[str]:
@@ -36,7 +38,9 @@ def scripted_visitor(url: str, files: list[str], seconds: float, role: str, inde
     requests, loaded = 0, 0
     for address in files:
         if address.startswith(url.rstrip("/")) and "/gradio_api/queue/" not in address and "/heartbeat/" not in address:
-            with contextlib.suppress(OSError), urllib.request.urlopen(address, timeout=30) as answer:
+            # As a browser asks: the codings it takes, so the bytes are the ones a page receives (ae.web.serving).
+            asked = urllib.request.Request(address, headers={"Accept-Encoding": BROWSER_ENCODINGS})
+            with contextlib.suppress(OSError), urllib.request.urlopen(asked, timeout=30) as answer:
                 loaded += len(answer.read())
             requests += 1
     client = loopback_client(url)
@@ -63,7 +67,7 @@ def scripted_visitor(url: str, files: list[str], seconds: float, role: str, inde
 
 def strokes_until(pages: list, done) -> tuple[list[float], int]:
     """The pages draw in turn, a stroke on a cleared pad each, until `done()`: each stroke's time until every
-    panel is painted (ms), and the requests the strokes sent."""
+    panel is painted (ms), and the questions the strokes sent the server."""
     samples, requests, index = [], 0, 0
     while not done():
         visitor = pages[index % len(pages)]
@@ -71,7 +75,7 @@ def strokes_until(pages: list, done) -> tuple[list[float], int]:
         visitor.page.locator('#sketch [data-action="clear"]').click()
         visitor.page.wait_for_function("aeStudio.last.clean === null && !aeStudio.busy()")
         samples.append(visitor.timed(lambda: visitor.stroke(STROKES[index % 3]), DRAW_PANELS))
-        requests += len(visitor.requests) - asked
+        requests += len(questions(visitor.requests[asked:]))
         index += 1
     return samples, requests
 

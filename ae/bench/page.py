@@ -4,7 +4,7 @@ each is held to."""
 
 from pathlib import Path
 
-from .browser import DRAW_PANELS, NOISE_PANELS, STROKES, visiting
+from .browser import DRAW_PANELS, NOISE_PANELS, STROKES, questions, visiting
 from .common import percentiles
 
 LATENT_SWITCH_PANELS = ["#latent-map", "#manifold", "#slider-digit"]
@@ -101,7 +101,7 @@ def browser_timings(url: str, repeats: int) -> dict[str, dict]:
             note("new_noise", visitor.timed(lambda: page.locator("#new-noise").click(), NOISE_PANELS))
             note("example", visitor.timed(lambda: page.locator("#examples button").nth(index % 10).click(),
                                           DRAW_PANELS))
-        draw_requests = len(visitor.requests) - asked
+        draw_requests = len(questions(visitor.requests[asked:]))
         for ms in slider_drag(visitor):
             note("slider_drag", ms)
         live = live_updates_per_s(visitor)
@@ -112,7 +112,7 @@ def browser_timings(url: str, repeats: int) -> dict[str, dict]:
         asked = len(visitor.requests)
         for ms in map_hover(visitor):
             note("map_hover", ms)
-        latent_requests = len(visitor.requests) - asked
+        latent_requests = len(questions(visitor.requests[asked:]))
         for index in range(repeats):
             box = page.locator("#latent-map img").bounding_box()
             spot = (box["x"] + box["width"] * (0.25 + 0.04 * (index % 10)), box["y"] + box["height"] * 0.45)
