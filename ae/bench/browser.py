@@ -222,6 +222,16 @@ class Visitor:
             self.page.evaluate("window.aeStop()")
 
 
+def received_bytes(address: str, timeout_s: float = 60) -> int:
+    """What a browser receives for a file of the page: asked as Chromium asks (its Accept-Encoding), so the bytes
+    are the compressed ones the app sends a page (ae.web.serving); 0 if it cannot be had."""
+    import urllib.request
+    asked = urllib.request.Request(address, headers={"Accept-Encoding": "gzip, deflate, br, zstd"})
+    with contextlib.suppress(OSError), urllib.request.urlopen(asked, timeout=timeout_s) as answer:
+        return len(answer.read())
+    return 0
+
+
 def questions(urls: list[str]) -> list[str]:
     """The requests that ask the server something, not for a file (the lessons panel fetches its model once it
     nears the screen, which may happen during a timed action)."""

@@ -1,16 +1,13 @@
 """A class at once: visitors in Chromium drawing stroke after stroke while scripted ones load the page, draw,
 explore the Latent tab or train; and a class pressing Train on the server's line."""
 
-import contextlib
 import re
 import threading
 import time
 
 from ..web.dataurl import png_data_url
-from .browser import DRAW_PANELS, ENGINE_SETTLED, STROKES, questions
+from .browser import DRAW_PANELS, ENGINE_SETTLED, STROKES, questions, received_bytes
 from .common import cpu_seconds, loopback_client, percentiles, run_started, sample_drawing
-
-BROWSER_ENCODINGS = "gzip, deflate, br, zstd"  # Chromium's Accept-Encoding
 
 
 def page_files(url: str) -> list[str]:
@@ -32,16 +29,11 @@ def scripted_visitor(url: str, files: list[str], seconds: float, role: str, inde
     """A visitor without a browser who does what a page does: loads it (every file a first visit fetches), then
     draws (the Draw tab asks the server nothing), explores the Latent tab (a model switch every 10 s: the digit
     under the pointer and the sliders' digit are decoded in the page) or trains a model for 10 s, as `role` says."""
-    import urllib.request
-
     deadline = time.perf_counter() + seconds
     requests, loaded = 0, 0
     for address in files:
         if address.startswith(url.rstrip("/")) and "/gradio_api/queue/" not in address and "/heartbeat/" not in address:
-            # As a browser asks: the codings it takes, so the bytes are the ones a page receives (ae.web.serving).
-            asked = urllib.request.Request(address, headers={"Accept-Encoding": BROWSER_ENCODINGS})
-            with contextlib.suppress(OSError), urllib.request.urlopen(asked, timeout=30) as answer:
-                loaded += len(answer.read())
+            loaded += received_bytes(address, 30)
             requests += 1
     client = loopback_client(url)
     drawing = png_data_url(sample_drawing())

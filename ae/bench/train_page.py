@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from ..readme import splice
-from .browser import DRAW_PANELS, SEVEN, Visitor, launch, served_app
+from .browser import DRAW_PANELS, SEVEN, Visitor, launch, received_bytes, served_app
 from .common import README, cpu_seconds, percentiles, publish_scenario, scenario_main
 
 RESULTS = Path(__file__).resolve().parents[2] / "checkpoints" / "train-page.json"
@@ -74,12 +74,8 @@ def training_files(url: str) -> list[str]:
 def downloading_visitor(files: list[str], delay_s: float, tally: dict, lock) -> None:
     """A visitor without a browser who presses Train after `delay_s`: their page downloads the training files,
     once, and then trains on their own computer, asking the server nothing more."""
-    import urllib.request
     time.sleep(delay_s)
-    loaded = 0
-    for address in files:
-        with urllib.request.urlopen(address, timeout=60) as answer:
-            loaded += len(answer.read())
+    loaded = sum(received_bytes(address) for address in files)
     with lock:
         tally["requests"] += len(files)
         tally["bytes"] += loaded
