@@ -17,7 +17,7 @@ from .vendor import BINARY, FILES, SUMS
 
 FALLBACK_EVENT = "fallback"  # the view's own event: the page asks the server for an update (static/draw.js)
 LIVE_INTERVAL_MS = 250  # while the server answers, a moving pen asks it at most this often
-# Fetched once the runtime's binary has arrived, not beside it: the VAE's two networks weigh half as much as the
+# Fetched once the runtime's binary has arrived, not beside it: the VAE's two networks weigh nearly as much as the
 # runtime, and on a phone's network the other four models' outputs need not wait for them (static/draw.js).
 FETCHED_LATER = ("vae",)
 LOADING_NOTE = "Loading into your browser…"  # under a model's panel until it is (a first visit's VAE)

@@ -51,7 +51,7 @@
     return answer.arrayBuffer();
   }
   /* The runtime's script and binary and the Draw tab's models, every file at once (on a phone's network each round
-   * trip costs 150 ms), but the ones marked `later` (the VAE's, half the runtime's bytes): those start once the
+   * trip costs 150 ms), but the ones marked `later` (the VAE's, nearly the runtime's bytes): those start once the
    * binary has arrived, so the first models share the network with nothing else. `firstReady()` once the runtime
    * and the first models are (the page computes those from then on); the promise resolves once every model is. */
   async function startModels(base, firstReady) {
