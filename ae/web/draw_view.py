@@ -42,31 +42,32 @@ def runtime_sha256() -> str:
     return next(line.split()[0] for line in SUMS.read_text().splitlines() if line.endswith(BINARY))
 
 
-def fetched_first() -> list[tuple[str, str, str]]:
-    """What the Draw tab's script fetches first, as (URL, `as`, `crossorigin`) at the URLs static/draw.js asks for:
-    ONNX Runtime Web's script, its loader module and binary, and the Draw tab's models but the ones FETCHED_LATER."""
+def fetched_first() -> list[tuple[str, str, str, str]]:
+    """What the Draw tab's script fetches first, as (URL, rel, `as`, `crossorigin`) at the URLs static/draw.js asks
+    for: ONNX Runtime Web's script, its loader (a module: `modulepreload`) and binary, and the Draw tab's models but
+    the ones FETCHED_LATER."""
     models = [onnx_files(name)[part] for name in MODEL_NAMES if name not in FETCHED_LATER
               for part in ("encoder", "decoder")]
-    return [(f"{STATIC_URL}ort/{FILES[0]}", "script", ""), (f"{STATIC_URL}ort/{FILES[1]}", "script", "anonymous"),
-            (f"{STATIC_URL}ort/{BINARY}?v={runtime_sha256()[:16]}", "fetch", "anonymous"),
-            *[(f"{STATIC_URL}models/{model['file']}?v={model['version']}", "fetch", "anonymous") for model in models]]
+    return [(f"{STATIC_URL}ort/{FILES[0]}", "preload", "script", ""),
+            (f"{STATIC_URL}ort/{FILES[1]}", "modulepreload", "script", "anonymous"),
+            (f"{STATIC_URL}ort/{BINARY}?v={runtime_sha256()[:16]}", "preload", "fetch", "anonymous"),
+            *[(f"{STATIC_URL}models/{model['file']}?v={model['version']}", "preload", "fetch", "anonymous")
+              for model in models]]
 
 
 def preload_links() -> str:
     """`<link rel="preload">` tags, for the page's <head>, of `fetched_first()`: a phone's browser then fetches them
-    while Gradio's own files still load, not once the Draw tab's script has mounted. (The loader is a module:
-    `modulepreload`.)"""
-    return "".join(f'<link rel="{"modulepreload" if url.endswith(".mjs") else "preload"}" as="{kind}"'
-                   + (f' crossorigin="{cors}"' if cors else "") + f' href="{url}">'
-                   for url, kind, cors in fetched_first())
+    while Gradio's own files still load, not once the Draw tab's script has mounted."""
+    return "".join(f'<link rel="{rel}" as="{kind}"' + (f' crossorigin="{cors}"' if cors else "") + f' href="{url}">'
+                   for url, rel, kind, cors in fetched_first())
 
 
 def preload_header() -> str:
     """The page's own scripts (HEAD) and `fetched_first()` as an HTTP `Link` header, for the page itself
     (ae.web.serving.PreloadHeader)."""
-    scripts = [(f"{STATIC_URL}{name}", "script", "") for name in HEAD_SCRIPTS]
-    return ", ".join(f"<{url}>; rel={'modulepreload' if url.endswith('.mjs') else 'preload'}; as={kind}"
-                     + (f"; crossorigin={cors}" if cors else "") for url, kind, cors in scripts + fetched_first())
+    scripts = [(f"{STATIC_URL}{name}", "preload", "script", "") for name in HEAD_SCRIPTS]
+    return ", ".join(f"<{url}>; rel={rel}; as={kind}" + (f"; crossorigin={cors}" if cors else "")
+                     for url, rel, kind, cors in scripts + fetched_first())
 
 
 def view_config(kind: str, amount: float, seed: int, control_ids: dict[str, str]) -> dict:

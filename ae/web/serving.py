@@ -11,14 +11,12 @@
 All go to Gradio through launch(app_kwargs={"middleware": middleware()}) (app.py), FastAPI's own hook.
 """
 
-import gzip
-
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from .common import STATIC_URL
 from .draw_view import preload_header
-from .vendor import BINARY, COMPRESSED, ORT_DIR
+from .vendor import BINARY, COMPRESSED, ORT_DIR, read_vendored
 
 RUNTIME_PATH = f"/{STATIC_URL}ort/{BINARY}"  # as the page asks for it (with ?v=, its version)
 NOT_GZIPPED = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/wasm", "application/octet-stream")
@@ -85,7 +83,9 @@ class PrecompressedRuntime:
             return await self.app(scope, receive, send)
         accepted = accepted_encodings(scope["headers"])
         encoding = next((encoding for encoding in COMPRESSED if encoding in accepted), None)
-        body = self.stored[encoding] if encoding else gzip.decompress(self.stored["gzip"])
+        if encoding is None and None not in self.stored:  # a client that takes no coding: unpacked once, when asked
+            self.stored[None] = read_vendored(ORT_DIR, BINARY)
+        body = self.stored[encoding]
         headers = [(b"content-type", b"application/wasm"), (b"content-length", str(len(body)).encode()),
                    (b"vary", b"accept-encoding"), (b"cache-control", b"public, max-age=31536000, immutable")]
         if encoding:
